@@ -1,0 +1,48 @@
+"""The notebooks' single entry to data: read + validate transactions, read customers."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from crmlib.validate import ValidationResult, load_customers, load_transactions
+
+
+@dataclass
+class WorkbookData:
+    """Validated transactions, the optional customers table, and the validation outcome."""
+
+    transactions: pd.DataFrame
+    customers: pd.DataFrame | None
+    validation: ValidationResult
+
+    @property
+    def report(self) -> dict:
+        return self.validation.report
+
+
+def load_data(transactions: str | Path, customers: str | Path | None = None, columns: dict | None = None,
+              customer_columns: dict | None = None, dayfirst: bool | None = None,
+              decimal: str | None = None, delimiter: str | None = None, as_of_date=None,
+              returns_policy: str = "net", cancel_order_prefix: str | None = None) -> WorkbookData:
+    """Load a run's data exactly as every notebook and ``crm validate`` do.
+
+    ``customers`` may be ``None`` or empty: the workbook then runs on transactions only.
+    """
+    validation = load_transactions(transactions, columns=columns or None, dayfirst=dayfirst,
+                                   decimal=decimal, delimiter=delimiter, as_of_date=as_of_date,
+                                   returns_policy=returns_policy,
+                                   cancel_order_prefix=cancel_order_prefix)
+    table = None
+    if customers:
+        table = load_customers(customers, columns=customer_columns or None, dayfirst=dayfirst)
+    return WorkbookData(transactions=validation.transactions, customers=table, validation=validation)
+
+
+def validation_table(report: dict) -> pd.DataFrame:
+    """The validation report as a two-column table (reason → rows), kept and rejected first."""
+    rows = [("rows_in", report["rows_in"]), ("rows_kept", report["rows_kept"]),
+            ("rows_rejected", report["rows_rejected"])]
+    rows += [(reason, count) for reason, count in report["rejected_by_reason"].items()]
+    return pd.DataFrame(rows, columns=["item", "rows"])

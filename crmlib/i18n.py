@@ -1,0 +1,45 @@
+"""Words shown to people, in English (``en``) and Bahasa Indonesia (``id``).
+
+Labels live in YAML files under ``crmlib/labels/`` (one per topic: ``common.yaml``,
+``rfm.yaml`` …), each mapping a key to ``{en: …, id: …}``. :func:`t` looks a key up.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+LANGUAGES = ("en", "id")
+LABELS_DIR = Path(__file__).resolve().parent / "labels"
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if supported, else raise a ValueError naming the parameter."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {LANGUAGES} (parameter `lang`), not {lang!r}.")
+    return lang
+
+
+@lru_cache(maxsize=1)
+def labels() -> dict[str, dict[str, str]]:
+    """All labels from every YAML file in ``crmlib/labels`` (a key defined twice is an error)."""
+    merged: dict[str, dict[str, str]] = {}
+    for path in sorted(LABELS_DIR.glob("*.yaml")):
+        for key, texts in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+            if key in merged:
+                raise KeyError(f"label {key!r} is defined twice (second time in {path.name}).")
+            merged[key] = texts
+    return merged
+
+
+def t(key: str, lang: str = "en", **values) -> str:
+    """The label ``key`` in ``lang``, with ``{placeholders}`` filled from ``values``.
+
+    An unknown key is returned as is, so a missing translation shows but never crashes a report.
+    """
+    texts = labels().get(key)
+    if texts is None:
+        return key
+    text = texts.get(check_lang(lang)) or texts.get("en") or key
+    return text.format(**values) if values else text

@@ -1,0 +1,279 @@
+"""Run the workbook headless: papermill over ``notebooks/`` into ``outputs/<run_name>/``.
+
+A run validates the data once (``validation/``), executes each notebook with only the
+parameters it declares, exports ``report.html`` without code, writes ``manifest.json`` and an
+``index.html`` page, all in a temporary folder that is moved into place at the end.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import nbformat
+import papermill
+from nbconvert import HTMLExporter
+from papermill.exceptions import PapermillExecutionError
+
+from crmlib import paths
+from crmlib.data import load_data
+from crmlib.i18n import t
+from crmlib.io import InputError
+from crmlib.outputs import dumps
+from crmlib.params import check_known
+from crmlib.validate import write_validation
+
+KERNEL_NAME = "python3"
+PATH_KEYS = ("transactions", "customers")
+LOAD_KEYS = ("columns", "customer_columns", "dayfirst", "decimal", "delimiter", "as_of_date",
+             "returns_policy", "cancel_order_prefix")
+VERSIONED = ("crmlib", "pandas", "numpy", "scipy", "scikit-learn", "matplotlib", "seaborn",
+             "papermill", "nbconvert", "pandera", "duckdb", "lifelines")
+
+
+@dataclass
+class NotebookResult:
+    """Outcome of one notebook: status ``ok``/``failed``/``skipped`` and, on failure, where and why."""
+
+    name: str
+    status: str
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class RunResult:
+    """Where a run was written and how each notebook went."""
+
+    run_dir: Path
+    notebooks: list[NotebookResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(nb.status == "ok" for nb in self.notebooks)
+
+
+def discover_notebooks(directory: Path = paths.NOTEBOOKS_DIR) -> list[Path]:
+    """The workbook's notebooks in run order (``NN_name.ipynb``)."""
+    return sorted(p for p in directory.glob("[0-9][0-9]_*.ipynb"))
+
+
+def declared_parameters(notebook: Path) -> dict:
+    """Names and defaults declared in the notebook's ``parameters`` cell."""
+    return {name: info["default"] for name, info in papermill.inspect_notebook(str(notebook)).items()}
+
+
+def select(notebooks: list[Path], only: list[str] | None) -> list[Path]:
+    """Notebooks matching ``--only`` names (``02``, ``rfm`` or ``02_rfm_segmentation``)."""
+    if not only:
+        return notebooks
+    chosen = [nb for nb in notebooks if any(nb.stem == o or nb.stem.startswith(o) or o in nb.stem
+                                            for o in only)]
+    if not chosen:
+        names = ", ".join(nb.stem for nb in notebooks)
+        raise InputError(f"--only {' '.join(only)} matches no notebook; the notebooks are: {names}.")
+    return chosen
+
+
+def resolve_path(value, base: Path) -> str | None:
+    """Absolute path of a data file given relative to the current folder or the project root."""
+    if value in (None, ""):
+        return value
+    candidate = Path(value)
+    if candidate.is_absolute():
+        return str(candidate)
+    for root in (base, paths.PROJECT_ROOT):
+        if (root / candidate).exists():
+            return str((root / candidate).resolve())
+    return str((base / candidate).resolve())
+
+
+def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | None = None,
+                 stop_on_error: bool = False, progress: bool = True,
+                 notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> RunResult:
+    """Validate the data, execute the notebooks, export HTML, and move the run folder into place.
+
+    Raises :class:`InputError` for unknown parameters or unreadable data (before any notebook runs).
+    """
+    notebooks = discover_notebooks(notebooks_dir)
+    if not notebooks:
+        raise InputError(f"no notebooks (NN_name.ipynb) found in {notebooks_dir}.")
+    declared = {nb.stem: declared_parameters(nb) for nb in notebooks}
+    known = set().union(*declared.values())
+    check_known(params, known)
+    chosen = select(notebooks, only)
+
+    defaults = declared[chosen[0].stem]
+    settings = {**defaults, **params}
+    for key in PATH_KEYS:
+        base = Path.cwd() if key in params else notebooks_dir
+        settings[key] = resolve_path(settings.get(key), base=base)
+    run_name = str(settings.get("run_name") or "run")
+    out_root = Path(out_root) if out_root else paths.OUTPUTS_DIR
+    final_dir = out_root / run_name
+    work_dir = out_root / f".{run_name}.partial-{os.getpid()}"
+    if work_dir.exists():
+        shutil.rmtree(work_dir)
+    work_dir.mkdir(parents=True)
+
+    started = time.time()
+    try:
+        _say(progress, f"Validating {Path(settings['transactions']).name} …")
+        data = load_data(settings["transactions"], settings.get("customers"),
+                         **{k: settings.get(k) for k in LOAD_KEYS})
+        write_validation(data.validation, work_dir / "validation")
+        report = data.report
+        _say(progress, f"  {report['rows_in']} rows in = {report['rows_kept']} kept + "
+                       f"{report['rows_rejected']} quarantined")
+
+        result = RunResult(run_dir=final_dir)
+        for index, notebook in enumerate(chosen, 1):
+            if stop_on_error and not result.ok:
+                result.notebooks.append(NotebookResult(notebook.stem, "skipped"))
+                continue
+            _say(progress, f"[{index}/{len(chosen)}] {notebook.stem}")
+            own = declared[notebook.stem]
+            passed = {k: settings[k] for k in params if k in own}
+            passed.update({k: settings[k] for k in PATH_KEYS if k in params and k in own})
+            outcome = _execute(notebook, work_dir / notebook.stem, passed, progress, notebooks_dir)
+            result.notebooks.append(outcome)
+            if outcome.status == "failed":
+                _say(True, f"  FAILED: {outcome.error}")
+
+        _write_manifest(work_dir, settings, result, started, report)
+        _write_index(work_dir, run_name, result, report, settings.get("lang", "en"))
+    except BaseException:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        raise
+    _move_into_place(work_dir, final_dir)
+    _say(progress, f"Reports: {final_dir / 'index.html'}")
+    return result
+
+
+def _execute(notebook: Path, out_dir: Path, parameters: dict, progress: bool,
+             cwd: Path) -> NotebookResult:
+    """Run one notebook with papermill; on failure name the cell and keep the notebook."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if "output_dir" in declared_parameters(notebook):
+        parameters = {**parameters, "output_dir": str(out_dir.resolve())}
+    output = out_dir / "notebook.ipynb"
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    start = time.time()
+    try:
+        papermill.execute_notebook(str(notebook), str(output), parameters=parameters,
+                                   kernel_name=KERNEL_NAME, cwd=str(cwd), progress_bar=progress,
+                                   log_output=False, request_save_on_cell_execute=False)
+        status, error = "ok", None
+    except PapermillExecutionError as err:
+        status = "failed"
+        error = (f"{notebook.stem}, cell {err.exec_count} (code cell #{err.cell_index}): "
+                 f"{err.ename}: {err.evalue.strip().splitlines()[0] if err.evalue.strip() else ''} "
+                 f"— failed notebook kept at {output.name} in the run folder")
+    if output.exists():
+        _export_html(output, out_dir / "report.html")
+    return NotebookResult(notebook.stem, status, round(time.time() - start, 2), error)
+
+
+def _export_html(notebook_path: Path, html_path: Path) -> None:
+    """Client-ready HTML: outputs only, no code cells or prompts."""
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    nb = nbformat.read(notebook_path, as_version=4)
+    body, _ = exporter.from_notebook_node(nb)
+    html_path.write_text(body, encoding="utf-8")
+
+
+def _sha256(path) -> str | None:
+    if not path or not Path(path).is_file():
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _versions() -> dict:
+    found = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def _write_manifest(work_dir: Path, settings: dict, result: RunResult, started: float,
+                    report: dict) -> None:
+    inputs = {key: {"file": Path(settings[key]).name, "sha256": _sha256(settings[key])}
+              for key in PATH_KEYS if settings.get(key)}
+    manifest = {
+        "run_name": settings.get("run_name"),
+        "started": dt.datetime.fromtimestamp(started, dt.timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(time.time() - started, 2),
+        "status": "ok" if result.ok else "failed",
+        "parameters": {k: v for k, v in settings.items() if k not in PATH_KEYS and k != "output_dir"},
+        "inputs": inputs,
+        "validation": {k: report[k] for k in ("rows_in", "rows_kept", "rows_rejected", "amount_kept")},
+        "versions": _versions(),
+        "notebooks": [vars(nb) for nb in result.notebooks],
+    }
+    (work_dir / "manifest.json").write_text(dumps(manifest), encoding="utf-8")
+
+
+def _write_index(work_dir: Path, run_name: str, result: RunResult, report: dict, lang: str) -> None:
+    rows = []
+    for nb in result.notebooks:
+        link = f'<a href="{nb.name}/report.html">{html.escape(nb.name)}</a>' \
+            if (work_dir / nb.name / "report.html").exists() else html.escape(nb.name)
+        detail = html.escape(nb.error or "")
+        rows.append(f"<tr><td>{link}</td><td class='{nb.status}'>{nb.status}</td>"
+                    f"<td>{nb.seconds:.1f} s</td><td>{detail}</td></tr>")
+    validation = (f"{report['rows_in']:,} {t('rows_in', lang).lower()} = {report['rows_kept']:,} "
+                  f"{t('rows_kept', lang).lower()} + {report['rows_rejected']:,} "
+                  f"{t('rows_rejected', lang).lower()}")
+    page = f"""<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(run_name)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}}
+table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:.4rem;text-align:left}}
+.ok{{color:#1a7f37}}.failed{{color:#c62828;font-weight:bold}}.skipped{{color:#888}}</style></head>
+<body><h1>{html.escape(t('run_index_title', lang))}: {html.escape(run_name)}</h1>
+<p>{html.escape(validation)}.</p>
+<table><tr><th>{t('report', lang)}</th><th>{t('status', lang)}</th><th>⏱</th><th></th></tr>
+{''.join(rows)}</table>
+<h2>{t('validation_files', lang)}</h2>
+<ul><li><a href="validation/validation.json">validation.json</a></li>
+<li><a href="validation/clean_transactions.csv">clean_transactions.csv</a></li>
+<li><a href="validation/rejected_rows.csv">rejected_rows.csv</a></li>
+<li><a href="manifest.json">manifest.json</a></li></ul></body></html>
+"""
+    (work_dir / "index.html").write_text(page, encoding="utf-8")
+
+
+def _move_into_place(work_dir: Path, final_dir: Path) -> None:
+    """Swap the finished folder in, so ``outputs/<run>`` is never half-written."""
+    old = final_dir.with_name(f".{final_dir.name}.old-{os.getpid()}")
+    if final_dir.exists():
+        final_dir.rename(old)
+    work_dir.rename(final_dir)
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _say(enabled: bool, message: str) -> None:
+    if enabled:
+        print(message, file=sys.stderr, flush=True)
+
+
+def load_json(path: Path) -> dict:
+    """Read a JSON file written by a run (UTF-8)."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))

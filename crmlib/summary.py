@@ -1,0 +1,53 @@
+"""Customer summary at an as-of date: one row per customer, shared by notebooks 02–05."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+SUMMARY_COLUMNS = ("customer_id", "first_purchase", "last_purchase", "recency_days", "frequency",
+                   "orders", "monetary_total", "monetary_mean", "tenure_days", "n_categories")
+
+
+def customer_summary(transactions: pd.DataFrame, as_of_date=None) -> pd.DataFrame:
+    """Recency, frequency and monetary value per customer, using transactions up to ``as_of_date``.
+
+    - frequency: distinct purchase days (purchases of one customer on one day count once);
+      only days with a positive net amount count as purchases (returns are netted);
+    - orders: distinct order ids (equals frequency when there is no order id);
+    - recency_days / tenure_days: whole days from the last / first purchase to ``as_of_date``;
+    - monetary_total: net spend; monetary_mean: net spend per purchase day.
+    ``as_of_date`` defaults to the last transaction date. Sorted by ``customer_id``.
+    """
+    as_of = _as_of(transactions, as_of_date)
+    tx = transactions.loc[transactions["date"] <= as_of + pd.Timedelta(days=1) - pd.Timedelta(1)]
+    day = tx["date"].dt.normalize()
+    daily = (tx.assign(day=day).groupby(["customer_id", "day"], sort=False)["amount"].sum()
+             .reset_index())
+    purchases = daily[daily["amount"] > 0]
+    grouped = purchases.groupby("customer_id", sort=True)
+    out = pd.DataFrame({
+        "first_purchase": grouped["day"].min(),
+        "last_purchase": grouped["day"].max(),
+        "frequency": grouped["day"].size().astype("int64"),
+    })
+    out["monetary_total"] = daily.groupby("customer_id")["amount"].sum().reindex(out.index)
+    if "order_id" in tx and tx["order_id"].notna().any():
+        orders = tx.loc[tx["amount"] > 0].groupby("customer_id")["order_id"].nunique()
+        out["orders"] = orders.reindex(out.index).fillna(0).astype("int64")
+    else:
+        out["orders"] = out["frequency"]
+    out["monetary_mean"] = out["monetary_total"] / out["frequency"]
+    out["recency_days"] = (as_of.normalize() - out["last_purchase"]).dt.days.astype("int64")
+    out["tenure_days"] = (as_of.normalize() - out["first_purchase"]).dt.days.astype("int64")
+    if "category" in tx:
+        out["n_categories"] = tx.groupby("customer_id")["category"].nunique().reindex(out.index)
+    else:
+        out["n_categories"] = np.nan
+    out = out.reset_index()
+    return out[list(SUMMARY_COLUMNS)]
+
+
+def _as_of(transactions: pd.DataFrame, as_of_date) -> pd.Timestamp:
+    if as_of_date in (None, ""):
+        return transactions["date"].max().normalize()
+    return pd.Timestamp(as_of_date)

@@ -1,0 +1,259 @@
+"""Validation and quarantine: raw export text → canonical transactions + rejected rows with reasons.
+
+Every input row ends up in exactly one of the two tables: ``rows_in = rows_kept + rows_rejected``.
+A row failing several rules is rejected once, for the first rule in :data:`REASONS` order.
+The kept table is checked against the pandera schema :data:`CANONICAL_TRANSACTIONS`.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from crmlib.io import (CUSTOMER_ALIASES, LINE_COLUMN, TRANSACTION_ALIASES, InputError, ReadResult,
+                       detect_dayfirst, detect_decimal, parse_amounts, parse_dates, read_export,
+                       resolve_columns)
+
+MISSING_CUSTOMER = "missing customer id"
+BAD_DATE = "unparseable date"
+BAD_AMOUNT = "unparseable amount"
+NON_FINITE = "non-finite amount"
+CANCELLED = "cancelled order"
+ZERO_AMOUNT = "zero amount"
+DUPLICATE = "exact duplicate line"
+FUTURE = "future date"
+RETURN = "return (quarantined by returns_policy)"
+
+#: Rejection reasons in the order they are tested (first match wins).
+REASONS = (MISSING_CUSTOMER, BAD_DATE, BAD_AMOUNT, NON_FINITE, CANCELLED, ZERO_AMOUNT, DUPLICATE,
+           FUTURE, RETURN)
+
+DEFAULT_CANCEL_STATUSES = ("batal", "dibatalkan", "pembatalan", "gagal", "cancelled", "canceled",
+                           "cancel", "void", "failed")
+DEFAULT_RETURN_STATUSES = ("retur", "dikembalikan", "pengembalian", "returned", "return", "refund",
+                           "refunded")
+RETURNS_POLICIES = ("net", "quarantine")
+
+CANONICAL_TRANSACTIONS = pa.DataFrameSchema(
+    {
+        "customer_id": pa.Column(str, pa.Check.str_length(min_value=1)),
+        "order_id": pa.Column(str, nullable=True, required=False),
+        "date": pa.Column("datetime64[ns]"),
+        "amount": pa.Column(float, [pa.Check(np.isfinite, element_wise=False), pa.Check.ne(0)]),
+        "quantity": pa.Column(float, nullable=True, required=False),
+        "category": pa.Column(str, nullable=True, required=False),
+        "channel": pa.Column(str, nullable=True, required=False),
+        "is_return": pa.Column(bool),
+        "line": pa.Column("int64", pa.Check.ge(1), unique=True),
+    },
+    strict=True,
+    name="canonical transactions",
+)
+
+
+@dataclass
+class ValidationResult:
+    """Canonical kept transactions, quarantined rows and the reconciling report."""
+
+    transactions: pd.DataFrame
+    rejected: pd.DataFrame
+    report: dict = field(default_factory=dict)
+
+
+def validate_transactions(raw: ReadResult, columns: dict | None = None, dayfirst: bool | None = None,
+                          decimal: str | None = None, as_of_date=None, returns_policy: str = "net",
+                          cancel_statuses=DEFAULT_CANCEL_STATUSES,
+                          return_statuses=DEFAULT_RETURN_STATUSES,
+                          cancel_order_prefix: str | None = None) -> ValidationResult:
+    """Type, check and split a raw export into canonical transactions and rejected rows.
+
+    ``columns`` maps canonical names to the file's headers (aliases are tried for the rest);
+    ``dayfirst``/``decimal`` are detected when ``None``; rows dated after ``as_of_date`` are
+    rejected as future; negative amounts (returns) are kept and netted against sales when
+    ``returns_policy="net"`` or quarantined when ``"quarantine"``.
+    """
+    if returns_policy not in RETURNS_POLICIES:
+        raise InputError(f"returns_policy must be one of {RETURNS_POLICIES}, not {returns_policy!r}.")
+    frame, path = raw.frame, raw.path
+    required = ("customer_id", "date") + (() if _has_price(frame, columns) else ("amount",))
+    mapping = resolve_columns(frame, columns, TRANSACTION_ALIASES, required, path)
+    text = {name: frame[source] for name, source in mapping.items()}
+
+    if dayfirst is None:
+        dayfirst = detect_dayfirst(text["date"], mapping["date"])
+    dates = parse_dates(text["date"], dayfirst)
+    amount, decimal = _amounts(text, mapping, decimal)
+
+    status = text["status"].str.lower() if "status" in text else None
+    is_return = amount < 0
+    if status is not None:
+        is_return |= status.isin([s.lower() for s in return_statuses])
+    amount = amount.where(~is_return, -amount.abs())
+
+    cancelled = pd.Series(False, index=frame.index)
+    if status is not None:
+        cancelled |= status.isin([s.lower() for s in cancel_statuses])
+    if cancel_order_prefix and "order_id" in text:
+        cancelled |= text["order_id"].str.startswith(cancel_order_prefix)
+
+    as_of = pd.Timestamp(as_of_date) if as_of_date not in (None, "") else None
+    original = [c for c in frame.columns if c != LINE_COLUMN]
+    rules = {
+        MISSING_CUSTOMER: text["customer_id"].str.len() == 0,
+        BAD_DATE: dates.isna(),
+        BAD_AMOUNT: amount.isna(),
+        NON_FINITE: ~np.isfinite(amount.fillna(0.0)),
+        CANCELLED: cancelled,
+        ZERO_AMOUNT: amount == 0,
+        DUPLICATE: frame.duplicated(subset=original, keep="first"),
+        FUTURE: dates > (as_of + pd.Timedelta(days=1) - pd.Timedelta(1)) if as_of is not None
+        else pd.Series(False, index=frame.index),
+        RETURN: is_return if returns_policy == "quarantine" else pd.Series(False, index=frame.index),
+    }
+    reason = pd.Series(pd.NA, index=frame.index, dtype=object)
+    for name in REASONS:
+        reason = reason.mask(reason.isna() & rules[name].to_numpy(), name)
+    rejected_mask = reason.notna()
+
+    kept = _canonical(text, dates, amount, is_return, frame[LINE_COLUMN], ~rejected_mask)
+    CANONICAL_TRANSACTIONS.validate(kept)
+    rejected = frame.loc[rejected_mask, original].copy()
+    rejected.insert(0, "reason", reason[rejected_mask].astype(str))
+    rejected.insert(0, "line", frame.loc[rejected_mask, LINE_COLUMN])
+    rejected = rejected.reset_index(drop=True)
+
+    counts = rejected["reason"].value_counts()
+    report = {
+        "source": path.name,
+        "rows_in": int(len(frame)),
+        "rows_kept": int(len(kept)),
+        "rows_rejected": int(len(rejected)),
+        "rejected_by_reason": {r: int(counts.get(r, 0)) for r in REASONS if counts.get(r, 0)},
+        "amount_kept": round(float(kept["amount"].sum()), 2),
+        "amount_rejected_parseable": round(float(amount[rejected_mask & amount.notna()
+                                                        & np.isfinite(amount.fillna(0))].sum()), 2),
+        "returns_policy": returns_policy,
+        "returns_kept": int(kept["is_return"].sum()),
+        "returns_amount_kept": round(float(kept.loc[kept["is_return"], "amount"].sum()), 2),
+        "customers_kept": int(kept["customer_id"].nunique()),
+        "date_min": kept["date"].min().isoformat() if len(kept) else None,
+        "date_max": kept["date"].max().isoformat() if len(kept) else None,
+        "as_of_date": as_of.date().isoformat() if as_of is not None else None,
+        "columns": mapping,
+        "delimiter": raw.delimiter,
+        "decimal": decimal,
+        "dayfirst": dayfirst,
+    }
+    assert report["rows_in"] == report["rows_kept"] + report["rows_rejected"]
+    return ValidationResult(transactions=kept, rejected=rejected, report=report)
+
+
+def _has_price(frame: pd.DataFrame, columns: dict | None) -> bool:
+    """True when the amount can be computed as quantity × unit price (no amount column)."""
+    columns = columns or {}
+    if columns.get("amount"):
+        return False
+    headers = {str(h).strip().lower() for h in frame.columns}
+    has_amount = any(a in headers for a in TRANSACTION_ALIASES["amount"])
+    has_qty = bool(columns.get("quantity")) or any(a in headers for a in TRANSACTION_ALIASES["quantity"])
+    has_price = bool(columns.get("unit_price")) or any(a in headers for a in TRANSACTION_ALIASES["unit_price"])
+    return has_qty and has_price and not has_amount
+
+
+def _amounts(text: dict, mapping: dict, decimal: str | None) -> tuple[pd.Series, str | None]:
+    """Parsed amounts (quantity × unit_price when there is no amount column) and the decimal mark."""
+    column = "amount" if "amount" in mapping else "unit_price"
+    if decimal is None:
+        decimal = detect_decimal(text[column], mapping[column])
+    amount = parse_amounts(text[column], decimal)
+    if column == "unit_price":
+        amount = amount * parse_amounts(text["quantity"], decimal)
+    return amount.astype(float), decimal
+
+
+def _canonical(text: dict, dates: pd.Series, amount: pd.Series, is_return: pd.Series,
+               line: pd.Series, keep: pd.Series) -> pd.DataFrame:
+    out = pd.DataFrame({"customer_id": text["customer_id"][keep].astype(str)})
+    if "order_id" in text:
+        out["order_id"] = text["order_id"][keep].replace("", None).astype(object)
+    out["date"] = dates[keep].astype("datetime64[ns]")
+    out["amount"] = amount[keep].astype(float)
+    if "quantity" in text:
+        qty = parse_amounts(text["quantity"][keep], ".")
+        out["quantity"] = qty.astype(float)
+    for name in ("category", "channel"):
+        if name in text:
+            out[name] = text[name][keep].replace("", None).astype(object)
+    out["is_return"] = is_return[keep].astype(bool)
+    out["line"] = line[keep].astype("int64")
+    return out.sort_values(["date", "customer_id", "line"], kind="mergesort").reset_index(drop=True)
+
+
+def load_transactions(path: str | Path, columns: dict | None = None, dayfirst: bool | None = None,
+                      decimal: str | None = None, delimiter: str | None = None, as_of_date=None,
+                      returns_policy: str = "net", cancel_order_prefix: str | None = None,
+                      **rules) -> ValidationResult:
+    """Read and validate a transactions export in one call (see :func:`validate_transactions`)."""
+    raw = read_export(path, delimiter=delimiter)
+    return validate_transactions(raw, columns=columns, dayfirst=dayfirst, decimal=decimal,
+                                 as_of_date=as_of_date, returns_policy=returns_policy,
+                                 cancel_order_prefix=cancel_order_prefix, **rules)
+
+
+_GENDER = {"f": "F", "p": "F", "perempuan": "F", "wanita": "F", "female": "F", "woman": "F",
+           "m": "M", "l": "M", "laki-laki": "M", "laki laki": "M", "pria": "M", "male": "M", "man": "M"}
+
+
+def load_customers(path: str | Path, columns: dict | None = None, dayfirst: bool | None = None,
+                   delimiter: str | None = None) -> pd.DataFrame:
+    """Read a customers export into canonical columns (text kept; dates parsed, NaT if unparseable).
+
+    Gender is normalised to ``F``/``M`` (Indonesian ``P``/``L`` recognised); unknown values become
+    missing. Every row is kept: quality problems are findings for the profile, not rejections.
+    """
+    raw = read_export(path, delimiter=delimiter)
+    mapping = resolve_columns(raw.frame, columns, CUSTOMER_ALIASES, ("customer_id",), raw.path,
+                              parameter="customer_columns")
+    out = pd.DataFrame({name: raw.frame[source] for name, source in mapping.items()})
+    extra = [c for c in raw.frame.columns if c not in mapping.values() and c != LINE_COLUMN]
+    for column in extra:
+        out[column] = raw.frame[column]
+    out = out.replace("", None)
+    for name in ("birth_date", "signup_date"):
+        if name in out:
+            values = out[name].fillna("")
+            first = dayfirst if dayfirst is not None else _detect_or_default(values)
+            out[name] = parse_dates(values, first)
+    if "gender" in out:
+        out["gender"] = out["gender"].str.lower().map(_GENDER)
+    out["line"] = raw.frame[LINE_COLUMN]
+    return out
+
+
+def _detect_or_default(values: pd.Series) -> bool:
+    try:
+        return bool(detect_dayfirst(values))
+    except InputError:
+        return True
+
+
+def write_validation(result: ValidationResult, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``validation.json``, ``clean_transactions.csv`` and ``rejected_rows.csv`` (UTF-8)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "validation": out_dir / "validation.json",
+        "clean": out_dir / "clean_transactions.csv",
+        "rejected": out_dir / "rejected_rows.csv",
+    }
+    paths["validation"].write_text(json.dumps(result.report, indent=2, ensure_ascii=False) + "\n",
+                                   encoding="utf-8")
+    clean = result.transactions.copy()
+    clean["date"] = clean["date"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    clean.to_csv(paths["clean"], index=False, encoding="utf-8", lineterminator="\n")
+    result.rejected.to_csv(paths["rejected"], index=False, encoding="utf-8", lineterminator="\n")
+    return paths
