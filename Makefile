@@ -36,7 +36,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
 
 notebooks: $(STAMP)
-	$(BIN)/python -m crmlib.notebooks
+	$(BIN)/python -m crmlib.runner
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -e ".[dev,bench]"

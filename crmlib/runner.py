@@ -277,3 +277,27 @@ def _say(enabled: bool, message: str) -> None:
 def load_json(path: Path) -> dict:
     """Read a JSON file written by a run (UTF-8)."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def refresh_notebooks(notebooks: list[Path] | None = None, timeout: int = 600) -> None:
+    """Re-execute the committed notebooks in place on their default (sample) parameters.
+
+    This is what ``make notebooks`` runs before committing, so that nbval compares against
+    outputs produced by the current code. Execution metadata (timings) is dropped.
+    """
+    from nbclient import NotebookClient
+
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    for path in notebooks or discover_notebooks():
+        _say(True, f"executing {path.name}")
+        nb = nbformat.read(path, as_version=4)
+        NotebookClient(nb, timeout=timeout, kernel_name=KERNEL_NAME,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        for cell in nb.cells:
+            cell.metadata.pop("execution", None)
+        nb.metadata.pop("papermill", None)
+        nbformat.write(nb, path)
+
+
+if __name__ == "__main__":
+    refresh_notebooks([Path(p) for p in sys.argv[1:]] or None)

@@ -51,3 +51,51 @@ def _as_of(transactions: pd.DataFrame, as_of_date) -> pd.Timestamp:
     if as_of_date in (None, ""):
         return transactions["date"].max().normalize()
     return pd.Timestamp(as_of_date)
+
+
+#: Days per time unit for the Buy-Till-You-Die summary (no 30-day-month shortcut).
+DAYS_PER_UNIT = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
+
+
+def btyd_summary(transactions: pd.DataFrame, calibration_end=None, observation_end=None,
+                 time_unit: str = "W") -> pd.DataFrame:
+    """Buy-Till-You-Die summary (as ``lifetimes.utils.summary_data_from_transaction_data``).
+
+    Per customer with a purchase on or before ``calibration_end``: ``frequency`` = repeat purchase
+    days, ``recency`` = time from the first to the last purchase, ``T`` = time from the first
+    purchase to ``calibration_end``, ``monetary_value`` = mean spend of the repeat purchase days
+    (0 without repeats), all in ``time_unit`` (D, W or M; computed from whole days). With
+    ``observation_end``: ``frequency_holdout`` (purchase days after calibration) and
+    ``monetary_value_holdout`` and ``duration_holdout``. Indexed by ``customer_id``, sorted.
+    """
+    if time_unit not in DAYS_PER_UNIT:
+        raise ValueError(f"time_unit must be one of {tuple(DAYS_PER_UNIT)}, not {time_unit!r}.")
+    unit = DAYS_PER_UNIT[time_unit]
+    cal_end = _as_of(transactions, calibration_end).normalize()
+    day = transactions["date"].dt.normalize()
+    daily = (transactions.assign(day=day).groupby(["customer_id", "day"], sort=True)["amount"].sum()
+             .reset_index())
+    daily = daily[daily["amount"] > 0]
+    cal = daily[daily["day"] <= cal_end]
+    grouped = cal.groupby("customer_id", sort=True)
+    first = grouped["day"].min()
+    last = grouped["day"].max()
+    count = grouped.size()
+    first_spend = cal.loc[cal["day"].eq(cal["customer_id"].map(first)), ["customer_id", "amount"]] \
+        .set_index("customer_id")["amount"]
+    repeat_total = grouped["amount"].sum() - first_spend
+    out = pd.DataFrame({
+        "frequency": (count - 1).astype(float),
+        "recency": (last - first).dt.days / unit,
+        "T": (cal_end - first).dt.days / unit,
+    })
+    out["monetary_value"] = (repeat_total / (count - 1)).where(count > 1, 0.0)
+    if observation_end is not None:
+        obs_end = pd.Timestamp(observation_end).normalize()
+        hold = daily[(daily["day"] > cal_end) & (daily["day"] <= obs_end)]
+        held = hold.groupby("customer_id")
+        out["frequency_holdout"] = held.size().reindex(out.index).fillna(0).astype(float)
+        out["monetary_value_holdout"] = held["amount"].mean().reindex(out.index).fillna(0.0)
+        out["duration_holdout"] = (obs_end - cal_end).days / unit
+    out.index.name = "customer_id"
+    return out

@@ -1,0 +1,81 @@
+"""Contactability: which customers can be reached by phone (SMS/WhatsApp) or email.
+
+Phone numbers are checked with ``phonenumbers`` (default region Indonesia), emails with
+``email-validator`` (syntax only, no DNS look-up).
+"""
+from __future__ import annotations
+
+import pandas as pd
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+
+def is_valid_phone(value, region: str = "ID") -> bool:
+    """True for a valid phone number in ``region`` (``0812…``, ``+62 812…``); never raises."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or not str(value).strip():
+        return False
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(str(value), region))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def is_mobile_phone(value, region: str = "ID") -> bool:
+    """True for a valid mobile number (reachable by SMS/WhatsApp)."""
+    if not is_valid_phone(value, region):
+        return False
+    kind = phonenumbers.number_type(phonenumbers.parse(str(value), region))
+    return kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def is_valid_email(value) -> bool:
+    """True for a syntactically valid email address; never raises."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or not str(value).strip():
+        return False
+    try:
+        validate_email(str(value).strip(), check_deliverability=False)
+        return True
+    except EmailNotValidError:
+        return False
+
+
+def normalise_phone(value, region: str = "ID") -> str | None:
+    """E.164 form (``+628123456789``) of a valid number, else ``None`` (for de-duplication)."""
+    if not is_valid_phone(value, region):
+        return None
+    return phonenumbers.format_number(phonenumbers.parse(str(value), region),
+                                      phonenumbers.PhoneNumberFormat.E164)
+
+
+def contactability(customers: pd.DataFrame, region: str = "ID") -> pd.DataFrame:
+    """Per customer: has/valid phone, mobile, has/valid email, and reachable channels.
+
+    Columns: ``customer_id, has_phone, phone_valid, phone_mobile, has_email, email_valid,
+    whatsapp, sms, email, contactable`` (WhatsApp and SMS need a valid mobile number).
+    Values are computed once per distinct phone/email, so large tables stay fast.
+    """
+    phone = customers["phone"] if "phone" in customers else pd.Series(None, index=customers.index)
+    email = customers["email"] if "email" in customers else pd.Series(None, index=customers.index)
+    phone_text = phone.astype("string").str.strip()
+    email_text = email.astype("string").str.strip()
+    unique_phones = phone_text.dropna().unique()
+    unique_emails = email_text.dropna().unique()
+    valid_phone = {p: is_valid_phone(p, region) for p in unique_phones}
+    mobile_phone = {p: is_mobile_phone(p, region) for p in unique_phones}
+    valid_email = {e: is_valid_email(e) for e in unique_emails}
+    out = pd.DataFrame({"customer_id": customers["customer_id"].to_numpy()})
+    out["has_phone"] = (phone_text.fillna("").str.len() > 0).to_numpy()
+    out["phone_valid"] = _lookup(phone_text, valid_phone)
+    out["phone_mobile"] = _lookup(phone_text, mobile_phone)
+    out["has_email"] = (email_text.fillna("").str.len() > 0).to_numpy()
+    out["email_valid"] = _lookup(email_text, valid_email)
+    out["whatsapp"] = out["phone_mobile"]
+    out["sms"] = out["phone_mobile"]
+    out["email"] = out["email_valid"]
+    out["contactable"] = out["whatsapp"] | out["email"]
+    return out
+
+
+def _lookup(values: pd.Series, table: dict) -> "pd.arrays.BooleanArray":
+    """Boolean array: ``table[value]`` per element, ``False`` for missing values."""
+    return values.map(lambda v: table.get(v, False) if isinstance(v, str) else False).astype(bool).to_numpy()
