@@ -1,0 +1,19 @@
+"""Shared test fixtures: the bundled sample and the shared reference datasets."""
+from __future__ import annotations
+
+import pytest
+
+from crmlib import paths
+
+
+@pytest.fixture(scope="session")
+def sample_params_file():
+    return paths.PROJECT_ROOT / "params" / "sample.yaml"
+
+
+def require_dataset(*parts: str):
+    """Path of a shared dataset file, or skip the test when the folder is absent."""
+    path = paths.shared_dataset(*parts)
+    if not path.exists():
+        pytest.skip(f"shared dataset {'/'.join(parts)} not available (set {paths.DATASETS_ENV})")
+    return path
