@@ -134,8 +134,7 @@ _MONTH_BASE = (0.90, 0.90, 0.95, 1.00, 1.00, 1.00, 1.05, 0.95, 0.95, 1.00, 1.10,
 
 #: Canonical transaction columns (``generate`` output, what cleaning should produce).
 TRANSACTION_COLUMNS: tuple[str, ...] = (
-    "order_id", "customer_id", "order_date", "amount", "n_items", "category", "channel",
-    "status",
+    "order_id", "customer_id", "date", "amount", "quantity", "category", "channel",
 )
 #: Canonical customer columns.
 CUSTOMER_COLUMNS: tuple[str, ...] = (
@@ -146,9 +145,9 @@ CUSTOMER_COLUMNS: tuple[str, ...] = (
 EXPORT_TRANSACTION_COLUMNS: dict[str, str] = {
     "No Faktur": "order_id",
     "ID Pelanggan": "customer_id",
-    "Tanggal": "order_date",
+    "Tanggal": "date",
     "Total (Rp)": "amount",
-    "Jumlah Barang": "n_items",
+    "Jumlah Barang": "quantity",
     "Kategori": "category",
     "Kanal": "channel",
     "Status": "status",
@@ -169,13 +168,12 @@ EXPORT_CUSTOMER_COLUMNS: dict[str, str] = {
     "Pendidikan": "education",
     "Minat": "interest",
 }
-#: Canonical code -> export label.
+#: Canonical gender code -> export label (P = perempuan, L = laki-laki).
 GENDER_LABELS: dict[str, str] = {"F": "P", "M": "L"}
-STATUS_LABELS: dict[str, tuple[str, ...]] = {
-    "completed": ("Selesai",),
-    "cancelled": ("Batal", "Dibatalkan"),
-    "returned": ("Retur",),
-}
+#: Export ``Status`` values: canonical orders are all completed; the others are injected dirt.
+STATUS_COMPLETED = "Selesai"
+STATUS_CANCELLED: tuple[str, ...] = ("Batal", "Dibatalkan")
+STATUS_RETURNED = "Retur"
 EXPORT_DATETIME_FORMAT = "%d/%m/%Y %H:%M"
 EXPORT_DATE_FORMAT = "%d/%m/%Y"
 
@@ -227,7 +225,7 @@ class SynthParams:
     gg_gamma: float = 220_000.0  #: rate scale of nu (Rupiah)
     amount_rounding: int = 100  #: order values rounded to a multiple of this (Rp)
     min_amount: float = 1_000.0  #: floor of an order value (Rp)
-    item_value: float = 150_000.0  #: n_items = 1 + Poisson(0.5 * amount / item_value), capped at 6
+    item_value: float = 150_000.0  #: quantity = 1 + Poisson(0.5 * amount / item_value), capped
     max_items: int = 6
     # behaviour
     category_loyalty: float = 0.6  #: chance an order is in the customer's preferred category
@@ -565,15 +563,14 @@ def generate(
     transactions = pd.DataFrame({
         "order_id": order_ids,
         "customer_id": customer_ids[o_cust][sort_idx],
-        "order_date": order_ts,
+        "date": order_ts,
         "amount": amount[sort_idx].astype(float),
-        "n_items": n_items[sort_idx].astype(np.int64),
+        "quantity": n_items[sort_idx].astype(np.int64),
         "category": np.asarray(CATEGORIES, dtype=object)[o_category][sort_idx],
         "channel": np.asarray(CHANNELS, dtype=object)[o_channel][sort_idx],
-        "status": "completed",
     })
     transactions = transactions.astype({"order_id": object, "customer_id": object,
-                                        "category": object, "channel": object, "status": object})
+                                        "category": object, "channel": object})
 
     customers = pd.DataFrame({
         "customer_id": customer_ids,
@@ -667,3 +664,513 @@ def _truth(prm, seed, n, start_ts, end_ts, seasonality, profile, customers, tran
         "columns": {"transactions": dict(EXPORT_TRANSACTION_COLUMNS),
                     "customers": dict(EXPORT_CUSTOMER_COLUMNS)},
     }
+
+
+# --------------------------------------------------------------------------- client export
+
+def format_idr(value: float) -> str:
+    """Indonesian number format with two decimals: ``1250000`` -> ``1.250.000,00``."""
+    text = f"{value:,.2f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def _format_phone(e164: str, style: int) -> str:
+    """Render ``+62...`` as 0: ``0812-3456-7890``, 1: ``081234567890``, 2: ``+62 812-3456-7890``,
+    3: ``+6281234567890``."""
+    national = "0" + e164[3:]
+    if style == 0:
+        return f"{national[:4]}-{national[4:8]}-{national[8:]}"
+    if style == 1:
+        return national
+    if style == 2:
+        return f"+62 {national[1:4]}-{national[4:8]}-{national[8:]}"
+    return e164
+
+
+_PHONE_STYLE_W = (0.40, 0.30, 0.20, 0.10)
+
+
+def _pad(rng: np.random.Generator, value: str) -> str:
+    """Surround ``value`` with spaces in one of three ways."""
+    return (f" {value}", f"{value} ", f"  {value} ")[int(rng.integers(0, 3))]
+
+
+def _dirt_count(rate: float, n: int) -> int:
+    """Number of dirty lines of one kind: ``round(rate * n)``, at least 1 when ``n > 0``."""
+    return 0 if n == 0 else max(1, int(round(rate * n)))
+
+
+def to_client_export(data: SynthData, seed: int, noise: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Render ``data`` as a client's (transactions, customers) export, all values text.
+
+    Column headers are the keys of :data:`EXPORT_TRANSACTION_COLUMNS` and
+    :data:`EXPORT_CUSTOMER_COLUMNS`.  Style (always): ``dd/mm/yyyy HH:MM`` dates,
+    ``1.250.000,00`` amounts (some with ``Rp``), some values padded with spaces, phones in
+    mixed local formats.  With ``noise`` a small, recorded amount of dirt is injected (see
+    ``docs/synthetic_data.md``); counts and affected ids are in each frame's
+    ``attrs["injected_dirt"]`` and ``attrs["dirt_ids"]``, style counts in ``attrs["style"]``.
+    """
+    prm = data.params
+    rng = np.random.default_rng([int(seed), 0x5EED])
+    end_ts = pd.Timestamp(data.truth["period"]["end"])
+    tx_frame, tx_dirt, tx_ids, tx_style = _export_transactions(data, prm, rng, end_ts, noise)
+    cu_frame, cu_dirt, cu_ids, cu_style = _export_customers(data, prm, rng, end_ts, noise)
+    tx_frame.attrs.update(injected_dirt=tx_dirt, dirt_ids=tx_ids, style=tx_style)
+    cu_frame.attrs.update(injected_dirt=cu_dirt, dirt_ids=cu_ids, style=cu_style)
+    return tx_frame, cu_frame
+
+
+def _export_transactions(data: SynthData, prm: SynthParams, rng, end_ts, noise):
+    tx = data.transactions.reset_index(drop=True)
+    n = len(tx)
+    headers = list(EXPORT_TRANSACTION_COLUMNS)
+    stamps = tx["date"]
+    date_txt = stamps.dt.strftime(EXPORT_DATETIME_FORMAT).to_list()
+    amount_txt = [format_idr(a) for a in tx["amount"]]
+    rp = rng.random(n) < prm.style_rp_prefix
+    pad_id = rng.random(n) < prm.style_padded_id
+    pad_cat = rng.random(n) < prm.style_padded_text
+    rows: list[list[str]] = []
+    for i in range(n):
+        cid = tx.at[i, "customer_id"]
+        cat = tx.at[i, "category"]
+        rows.append([
+            tx.at[i, "order_id"],
+            _pad(rng, cid) if pad_id[i] else cid,
+            date_txt[i],
+            ("Rp " + amount_txt[i]) if rp[i] else amount_txt[i],
+            str(int(tx.at[i, "quantity"])),
+            _pad(rng, cat) if pad_cat[i] else cat,
+            tx.at[i, "channel"],
+            STATUS_COMPLETED,
+        ])
+    # sort key: (timestamp ns, order id, rank) keeps the export chronological
+    keys = [(int(t), rows[i][0], 0) for i, t in enumerate(stamps.astype("int64"))]
+    style = {"rp_prefix": int(rp.sum()), "padded_customer_id": int(pad_id.sum()),
+             "padded_category": int(pad_cat.sum())}
+    counts = {k: 0 for k in TRANSACTION_DIRT_KINDS}
+    ids: dict[str, list[str]] = {k: [] for k in TRANSACTION_DIRT_KINDS}
+
+    if noise and n:
+        want = {k: _dirt_count(getattr(prm, f"dirt_{k}"), n) for k in TRANSACTION_DIRT_KINDS}
+        perm = list(rng.permutation(n))
+        pools: dict[str, list[int]] = {}
+        for kind in ("missing_customer_id", "bad_date", "bad_amount", "duplicate_line"):
+            pools[kind], perm = perm[:want[kind]], perm[want[kind]:]
+        latest_return_source = end_ts - pd.Timedelta(days=15)
+        eligible = [i for i in perm if stamps.iat[i] <= latest_return_source]
+        pools["returned"] = eligible[:want["returned"]]
+
+        for i in pools["missing_customer_id"]:
+            rows[i][1] = ""
+        impossible = ("31/02", "30/02", "31/04", "31/06", "31/09", "31/11")
+        for i in pools["bad_date"]:
+            t = stamps.iat[i]
+            if rng.random() < 0.6:  # a day the month does not have, e.g. 31/02/2024
+                rows[i][2] = f"{impossible[int(rng.integers(0, len(impossible)))]}/{t:%Y %H:%M}"
+            else:
+                rows[i][2] = _BAD_DATE_WORDS[int(rng.integers(0, len(_BAD_DATE_WORDS)))]
+        for i in pools["bad_amount"]:
+            rows[i][3] = _BAD_AMOUNTS[int(rng.integers(0, len(_BAD_AMOUNTS)))]
+        for kind in ("missing_customer_id", "bad_date", "bad_amount", "duplicate_line", "returned"):
+            ids[kind] = sorted(tx.at[i, "order_id"] for i in pools[kind])
+
+        extra_rows: list[list[str]] = []
+        extra_keys: list[tuple] = []
+        for i in pools["duplicate_line"]:
+            extra_rows.append(list(rows[i]))
+            extra_keys.append((keys[i][0], keys[i][1], 1))
+        for i in pools["returned"]:
+            chan = CHANNELS.index(tx.at[i, "channel"])
+            tod = int(_time_of_day_minutes(rng, np.array([chan]))[0])
+            when = (stamps.iat[i].normalize() + pd.Timedelta(days=int(rng.integers(1, 15)))
+                    + pd.Timedelta(minutes=tod))  # 1-14 days later, never after the end
+            qty = int(tx.at[i, "quantity"])
+            amount = float(tx.at[i, "amount"])
+            if qty > 1 and rng.random() < 0.3:  # partial return of one item
+                back = float(_round_amount(np.array([amount / qty]), prm.amount_rounding, prm.min_amount)[0])
+                qty_back = 1
+            else:
+                back, qty_back = amount, qty
+            extra_rows.append([tx.at[i, "order_id"], tx.at[i, "customer_id"],
+                               when.strftime(EXPORT_DATETIME_FORMAT), format_idr(-back),
+                               str(-qty_back), tx.at[i, "category"], tx.at[i, "channel"],
+                               STATUS_RETURNED])
+            extra_keys.append((int(when.value), tx.at[i, "order_id"], 2))
+
+        new_rows, new_keys, ids["cancelled"] = _cancelled_rows(data, prm, rng, want["cancelled"])
+        extra_rows += new_rows
+        extra_keys += new_keys
+        new_rows, new_keys, ids["future_date"] = _future_rows(data, prm, rng, want["future_date"], end_ts)
+        extra_rows += new_rows
+        extra_keys += new_keys
+        rows += extra_rows
+        keys += extra_keys
+        counts = {k: len(ids[k]) for k in TRANSACTION_DIRT_KINDS}
+
+    order = sorted(range(len(rows)), key=keys.__getitem__)
+    frame = pd.DataFrame([rows[i] for i in order], columns=headers, dtype=object)
+    return frame, counts, ids, style
+
+
+def _order_draw(data: SynthData, prm: SynthParams, rng, cust_idx: int) -> tuple[float, int, str, str]:
+    """A plausible order (amount, quantity, category, channel) for customer row ``cust_idx``."""
+    lat = data.latent.iloc[cust_idx]
+    amount = float(_round_amount(np.array([rng.gamma(prm.gg_p, 1.0 / lat["nu"])]),
+                                 prm.amount_rounding, prm.min_amount)[0])
+    qty = int(min(1 + rng.poisson(0.5 * amount / prm.item_value), prm.max_items))
+    return amount, qty, lat["preferred_category"], lat["preferred_channel"]
+
+
+def _cancelled_rows(data: SynthData, prm: SynthParams, rng, k: int):
+    """Cancelled orders on skipped invoice numbers, dated between their neighbours."""
+    tx = data.transactions
+    if not k or tx.empty:
+        return [], [], []
+    parts = tx["order_id"].str.extract(r"^INV/(\d{4})/(\d+)$")
+    year, seq = parts[0].astype(int).to_numpy(), parts[1].astype(int).to_numpy()
+    width = len(parts[1].iat[0])
+    stamps = tx["date"].to_numpy()
+    gaps: list[tuple[int, int, int]] = []  # (year, seq, index of the next order)
+    for y in np.unique(year):
+        idx = np.flatnonzero(year == y)
+        s = seq[idx]
+        for pos in range(1, len(idx)):
+            for missing in range(s[pos - 1] + 1, s[pos]):
+                gaps.append((int(y), int(missing), int(idx[pos])))
+    if not gaps:
+        return [], [], []
+    chosen = sorted(rng.choice(len(gaps), size=min(k, len(gaps)), replace=False))
+    signup = data.customers["signup_date"].to_numpy()
+    rows, keys, ids = [], [], []
+    for g in chosen:
+        y, s, nxt = gaps[g]
+        lo, hi = pd.Timestamp(stamps[nxt - 1]), pd.Timestamp(stamps[nxt])
+        when = (lo + (hi - lo) * float(rng.random())).floor("min")
+        who = np.flatnonzero(signup <= when.normalize().to_datetime64())
+        ci = int(rng.choice(who)) if len(who) else 0
+        amount, qty, cat, chan = _order_draw(data, prm, rng, ci)
+        oid = f"INV/{y}/{s:0{width}d}"
+        rows.append([oid, data.customers.at[ci, "customer_id"], when.strftime(EXPORT_DATETIME_FORMAT),
+                     format_idr(amount), str(qty), cat, chan,
+                     STATUS_CANCELLED[int(rng.integers(0, len(STATUS_CANCELLED)))]])
+        keys.append((int(when.value), oid, 0))
+        ids.append(oid)
+    return rows, keys, sorted(ids)
+
+
+def _future_rows(data: SynthData, prm: SynthParams, rng, k: int, end_ts):
+    """Completed-looking orders dated 1-45 days after the end, numbered after the last invoice."""
+    tx = data.transactions
+    buyers = np.flatnonzero(data.latent["is_buyer"].to_numpy())
+    if not k or not len(buyers):
+        return [], [], []
+    width = len(tx["order_id"].iat[0].rsplit("/", 1)[1]) if len(tx) else 6
+    last_seq: dict[int, int] = {}
+    for oid in tx["order_id"]:
+        _, y, s = oid.split("/")
+        last_seq[int(y)] = max(last_seq.get(int(y), 0), int(s))
+    tods = _time_of_day_minutes(rng, np.zeros(k, dtype=np.int64))
+    whens = sorted(end_ts + pd.Timedelta(days=int(d), minutes=int(m))
+                   for d, m in zip(rng.integers(1, 46, size=k), tods))
+    rows, keys, ids = [], [], []
+    for when in whens:
+        ci = int(rng.choice(buyers))
+        amount, qty, cat, chan = _order_draw(data, prm, rng, ci)
+        last_seq[when.year] = last_seq.get(when.year, 0) + 1
+        oid = f"INV/{when.year}/{last_seq[when.year]:0{width}d}"
+        rows.append([oid, data.customers.at[ci, "customer_id"], when.strftime(EXPORT_DATETIME_FORMAT),
+                     format_idr(amount), str(qty), cat, chan, STATUS_COMPLETED])
+        keys.append((int(when.value), oid, 0))
+        ids.append(oid)
+    return rows, keys, ids
+
+
+def _export_customers(data: SynthData, prm: SynthParams, rng, end_ts, noise):
+    cu = data.customers.reset_index(drop=True)
+    n = len(cu)
+    headers = list(EXPORT_CUSTOMER_COLUMNS)
+    phone_style = _choice(rng, 4, _PHONE_STYLE_W, n)
+    pad_name = rng.random(n) < prm.style_padded_text
+    pad_city = rng.random(n) < prm.style_padded_text
+
+    def text(v) -> str:
+        return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+
+    def day(v) -> str:
+        return "" if pd.isna(v) else pd.Timestamp(v).strftime(EXPORT_DATE_FORMAT)
+
+    rows: list[list[str]] = []
+    for i in range(n):
+        name, city, phone = cu.at[i, "name"], text(cu.at[i, "city"]), cu.at[i, "phone"]
+        rows.append([
+            cu.at[i, "customer_id"],
+            _pad(rng, name) if pad_name[i] else name,
+            GENDER_LABELS[cu.at[i, "gender"]],
+            day(cu.at[i, "birth_date"]),
+            _pad(rng, city) if (pad_city[i] and city) else city,
+            text(cu.at[i, "province"]),
+            _format_phone(phone, int(phone_style[i])) if isinstance(phone, str) else "",
+            text(cu.at[i, "email"]),
+            day(cu.at[i, "signup_date"]),
+            cu.at[i, "signup_channel"],
+            text(cu.at[i, "occupation"]),
+            text(cu.at[i, "education"]),
+            text(cu.at[i, "interest"]),
+        ])
+    style = {"padded_name": int(pad_name.sum()),
+             "padded_city": int(sum(1 for i in range(n) if pad_city[i] and rows[i][4])),
+             "phone_formats": {label: int((phone_style[cu["phone"].notna().to_numpy()] == s).sum())
+                               for s, label in enumerate(("0812-3456-7890", "081234567890",
+                                                          "+62 812-3456-7890", "+6281234567890"))}}
+    counts = {k: 0 for k in CUSTOMER_DIRT_KINDS}
+    ids: dict[str, list[str]] = {k: [] for k in CUSTOMER_DIRT_KINDS}
+    if noise and n:
+        want = {k: _dirt_count(getattr(prm, f"dirt_{k}"), n) for k in CUSTOMER_DIRT_KINDS}
+        perm = [int(i) for i in rng.permutation(n)]
+        has_phone = cu["phone"].notna().to_numpy()
+        has_birth = cu["birth_date"].notna().to_numpy()
+        used: set[int] = set()
+
+        def take(k: int, ok) -> list[int]:
+            got = [i for i in perm if i not in used and ok(i)][:k]
+            used.update(got)
+            return got
+
+        bad_phone = take(want["bad_phone"], lambda i: has_phone[i])
+        future_birth = take(want["future_birth_date"], lambda i: has_birth[i])
+        very_old = take(want["age_over_110"], lambda _: True)
+        shared = take(want["shared_phone"], lambda i: has_phone[i])
+        for i in bad_phone:
+            rows[i][6] = _BAD_PHONES[int(rng.integers(0, len(_BAD_PHONES)))]
+        for i in future_birth:
+            rows[i][3] = day(end_ts + pd.Timedelta(days=int(rng.integers(30, 3000))))
+        oldest = pd.Timestamp("1890-01-01")
+        latest_old = end_ts - pd.DateOffset(years=111)
+        for i in very_old:
+            if rng.random() < 0.4:
+                rows[i][3] = "01/01/1900"
+            else:
+                span = (latest_old - oldest).days
+                rows[i][3] = day(oldest + pd.Timedelta(days=int(rng.integers(0, span))))
+        ids["bad_phone"] = sorted(cu.at[i, "customer_id"] for i in bad_phone)
+        ids["future_birth_date"] = sorted(cu.at[i, "customer_id"] for i in future_birth)
+        ids["age_over_110"] = sorted(cu.at[i, "customer_id"] for i in very_old)
+        # a second registration of an existing customer: same name and number, new id, no orders
+        width = len(cu.at[0, "customer_id"])
+        next_id = max(int(c) for c in cu["customer_id"]) + 1
+        pairs = []
+        for i in sorted(shared):
+            new_id = str(next_id).zfill(width)
+            next_id += 1
+            signup = pd.Timestamp(cu.at[i, "signup_date"])
+            later = signup + pd.Timedelta(days=int(rng.integers(1, max(2, (end_ts - signup).days + 1))))
+            later = min(later, end_ts)
+            style_i = (int(phone_style[i]) + 1 + int(rng.integers(0, 3))) % 4
+            rows.append([new_id, cu.at[i, "name"], rows[i][2], rows[i][3], text(cu.at[i, "city"]),
+                         text(cu.at[i, "province"]), _format_phone(cu.at[i, "phone"], style_i), "",
+                         day(later), CHANNELS[int(rng.integers(0, len(CHANNELS)))], "", "", ""])
+            pairs.append(f"{cu.at[i, 'customer_id']}={new_id}")
+        ids["shared_phone"] = pairs
+        counts = {k: len(ids[k]) for k in CUSTOMER_DIRT_KINDS}
+    rows.sort(key=lambda r: r[0])
+    frame = pd.DataFrame(rows, columns=headers, dtype=object)
+    return frame, counts, ids, style
+
+
+# --------------------------------------------------------------------------- writing
+
+_TX_DIRT_TEXT = {
+    "missing_customer_id": ("`ID Pelanggan` empty on a real order (order is in the canonical data)",
+                            "reject: missing customer id"),
+    "bad_date": ("`Tanggal` unparseable: a day the month lacks (`31/02/2024 10:15`) or a word "
+                 "(`kemarin`, `besok`, `########`)", "reject: unparseable date"),
+    "bad_amount": ("`Total (Rp)` unparseable: `n/a`, `-` or `#N/A`", "reject: unparseable amount"),
+    "duplicate_line": ("exact copy of a clean line, right after it", "reject the copy: exact duplicate line"),
+    "cancelled": ("extra order with `Status` `Batal` or `Dibatalkan` on a skipped invoice number",
+                  "reject: cancelled order"),
+    "returned": ("extra line with `Status` `Retur`, negative `Total (Rp)` and `Jumlah Barang`, "
+                 "1-14 days after the order it returns, whose `No Faktur` and `ID Pelanggan` it "
+                 "repeats (full return, or one item's worth)", "keep and net, or quarantine"),
+    "future_date": ("extra `Selesai` order dated 1-45 days after the end (`INV/<next year>/...`)",
+                    "reject: future date"),
+}
+_CU_DIRT_TEXT = {
+    "bad_phone": "`No HP` not a valid number: `-`, `tidak ada`, `08123`, `0812-3456`, "
+                 "`0812-3456-7890-1234` or `000000`",
+    "future_birth_date": "`Tanggal Lahir` after the end of the period",
+    "age_over_110": "`Tanggal Lahir` more than 110 years before the end (`01/01/1900` or 1890-1913)",
+    "shared_phone": "extra row: a second registration of an existing customer under a new "
+                    "`ID Pelanggan` (same name and number, number written in another format, no orders)",
+}
+
+
+def _write_csv(path: Path, frame: pd.DataFrame) -> None:
+    """``;``-separated, UTF-8 with BOM, CRLF line ends, fields quoted only when needed."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(list(frame.columns))
+    writer.writerows(frame.itertuples(index=False, name=None))
+    path.write_bytes(("\ufeff" + buf.getvalue()).encode("utf-8"))
+
+
+def write_sample(
+    out_dir: Path,
+    n_customers: int = 3000,
+    seed: int = 42,
+    start: str = "2023-01-01",
+    end: str = "2024-12-31",
+    seasonality: float = 1.0,
+    params: SynthParams | None = None,
+    noise: bool = True,
+) -> dict[str, Path]:
+    """Generate and write ``transactions.csv``, ``customers.csv``, ``truth.json``, ``README.md``.
+
+    The bytes depend only on the arguments.  Returns the written paths by name.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = generate(n_customers=n_customers, seed=seed, start=start, end=end,
+                    seasonality=seasonality, params=params)
+    tx, cu = to_client_export(data, seed=seed, noise=noise)
+    paths = {
+        "transactions": out_dir / "transactions.csv",
+        "customers": out_dir / "customers.csv",
+        "truth": out_dir / "truth.json",
+        "readme": out_dir / "README.md",
+    }
+    _write_csv(paths["transactions"], tx)
+    _write_csv(paths["customers"], cu)
+    n_tx, n_cu = len(data.transactions), len(data.customers)
+    truth = dict(data.truth)
+    truth["injected_dirt"] = {
+        "noise": bool(noise),
+        "transactions": dict(tx.attrs["injected_dirt"]),
+        "customers": dict(cu.attrs["injected_dirt"]),
+        "transactions_total": int(sum(tx.attrs["injected_dirt"].values())),
+        "customers_total": int(sum(cu.attrs["injected_dirt"].values())),
+        "ids": {"transactions": tx.attrs["dirt_ids"], "customers": cu.attrs["dirt_ids"]},
+    }
+    truth["export"] = {
+        "encoding": "utf-8-sig", "delimiter": ";", "line_terminator": "CRLF",
+        "datetime_format": EXPORT_DATETIME_FORMAT, "date_format": EXPORT_DATE_FORMAT,
+        "decimal": ",", "thousands": ".",
+        "transactions_lines": int(len(tx)), "customers_lines": int(len(cu)),
+        "canonical_transactions": n_tx, "canonical_customers": n_cu,
+        "style": {"transactions": tx.attrs["style"], "customers": cu.attrs["style"]},
+    }
+    paths["truth"].write_bytes(
+        (json.dumps(truth, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8"))
+    paths["readme"].write_bytes(_readme(truth, args=dict(n_customers=n_customers, seed=seed, start=start,
+                                                         end=end, seasonality=seasonality,
+                                                         noise=noise)).encode("utf-8"))
+    return paths
+
+
+def _readme(truth: dict, args: dict) -> str:
+    facts, dirt, export = truth["facts"], truth["injected_dirt"], truth["export"]
+    call = ", ".join(f"{k}={v!r}" for k, v in args.items())
+    q = facts["order_value_quantiles"]
+    lines = [
+        "# Synthetic sample: an Indonesian retailer's CRM export",
+        "",
+        f"Written by `crmlib.synth.write_sample(out_dir, {call})`; "
+        "regenerate with the same call (the bytes are identical).  Every person, number and "
+        "address is synthetic: names are random combinations of common Indonesian names, "
+        "phone numbers are random, email domains are reserved example domains.  The model "
+        "behind it is described in `docs/synthetic_data.md`.",
+        "",
+        "| file | what |",
+        "| --- | --- |",
+        f"| `transactions.csv` | orders export, {export['transactions_lines']} lines |",
+        f"| `customers.csv` | customer file export, {export['customers_lines']} lines |",
+        "| `truth.json` | generative parameters, headline facts, injected dirt (counts and ids) |",
+        "| `README.md` | this file |",
+        "",
+        "## Headline facts (clean data, before dirt)",
+        "",
+        f"- period {truth['period']['start']} .. {truth['period']['end']} "
+        f"({truth['period']['days']} days), seasonality {truth['seasonality']}",
+        f"- customers on file: {truth['n_customers']}; buyers: {facts['n_buyers']}; "
+        f"never bought: {facts['n_never_bought']} ({facts['share_never_bought']:.1%})",
+        f"- completed orders: {facts['n_transactions']}; buyers with a repeat order: "
+        f"{facts['n_repeat_buyers']} ({facts['share_buyers_repeating']:.1%}); mean orders per "
+        f"repeat buyer: {facts['mean_orders_per_repeat_buyer']:.2f}",
+        f"- order value: mean Rp {facts['order_value_mean']:,.0f}, median Rp {q['0.5']:,.0f}, "
+        f"quartiles Rp {q['0.25']:,.0f} .. Rp {q['0.75']:,.0f}, 99th percentile Rp {q['0.99']:,.0f}",
+        f"- women {facts['share_female']:.1%}, phone on file {facts['share_phone']:.1%}, "
+        f"email on file {facts['share_email']:.1%}",
+        "",
+        "## Format (both files)",
+        "",
+        "UTF-8 **with BOM**, delimiter `;`, CRLF line ends, one header line, fields quoted only "
+        "when needed (none are).  Empty field = missing.  Dates day-first: `dd/mm/yyyy HH:MM` "
+        "(transactions), `dd/mm/yyyy` (customers).  Amounts Indonesian style: `.` thousands, "
+        "`,` decimals, always two decimals (`1.250.000,00`); some carry an `Rp ` prefix.  "
+        "Customer ids are zero-padded numeric text (`004217`): read them as text.",
+        "",
+        "### transactions.csv",
+        "",
+        "| column | canonical | content |",
+        "| --- | --- | --- |",
+        "| `No Faktur` | `order_id` | `INV/yyyy/nnnnnn`, numbered chronologically per year, a few numbers skipped |",
+        "| `ID Pelanggan` | `customer_id` | zero-padded id, some with surrounding spaces |",
+        "| `Tanggal` | `date` | `dd/mm/yyyy HH:MM` |",
+        "| `Total (Rp)` | `amount` | `1.250.000,00` or `Rp 1.250.000,00`; returns negative |",
+        "| `Jumlah Barang` | `quantity` | items, 1-6 (returns negative) |",
+        f"| `Kategori` | `category` | {', '.join(CATEGORIES)} (some with surrounding spaces) |",
+        f"| `Kanal` | `channel` | {', '.join(CHANNELS)} |",
+        "| `Status` | (status) | `Selesai` (completed); dirt: `Batal`, `Dibatalkan`, `Retur` |",
+        "",
+        "### customers.csv",
+        "",
+        "| column | canonical | content |",
+        "| --- | --- | --- |",
+        "| `ID Pelanggan` | `customer_id` | zero-padded id, unique |",
+        "| `Nama` | `name` | synthetic name (some with surrounding spaces) |",
+        "| `Jenis Kelamin (L/P)` | `gender` | `P` perempuan = F, `L` laki-laki = M |",
+        "| `Tanggal Lahir` | `birth_date` | `dd/mm/yyyy`, a few empty |",
+        "| `Kota` | `city` | 16 cities, Jakarta-heavy, a few empty |",
+        "| `Provinsi` | `province` | province of the city |",
+        "| `No HP` | `phone` | mobile: `0812-3456-7890`, `081234567890`, `+62 812-3456-7890` or `+6281234567890`; ~75 % filled |",
+        "| `Email` | `email` | ~25 % filled, reserved example domains |",
+        "| `Tanggal Daftar` | `signup_date` | `dd/mm/yyyy`; buyers' first order is on this day |",
+        f"| `Kanal Daftar` | `signup_channel` | {', '.join(CHANNELS)} |",
+        f"| `Pekerjaan` | `occupation` | ~55 % filled: {', '.join(OCCUPATIONS)} |",
+        f"| `Pendidikan` | `education` | ~45 % filled: {', '.join(EDUCATION)} |",
+        "| `Minat` | `interest` | ~40 % filled: stated interest, one of the categories |",
+        "",
+        "## Injected dirt",
+        "",
+        f"{dirt['transactions_total']} of {export['transactions_lines']} transaction lines and "
+        f"{dirt['customers_total']} of {export['customers_lines']} customer lines are dirty; "
+        "each dirty line has exactly one kind of problem, and the clean data has none of them "
+        "(order ids, phones and emails are unique; all dates inside the period; all amounts "
+        "positive).  The affected ids are in `truth.json` under `injected_dirt.ids`.",
+        "",
+        "| transactions: kind | lines | what | expected treatment |",
+        "| --- | ---: | --- | --- |",
+    ]
+    for kind in TRANSACTION_DIRT_KINDS:
+        what, treat = _TX_DIRT_TEXT[kind]
+        lines.append(f"| `{kind}` | {dirt['transactions'][kind]} | {what} | {treat} |")
+    lines += ["", "| customers: kind | lines | what |", "| --- | ---: | --- |"]
+    for kind in CUSTOMER_DIRT_KINDS:
+        lines.append(f"| `{kind}` | {dirt['customers'][kind]} | {_CU_DIRT_TEXT[kind]} |")
+    st_tx, st_cu = export["style"]["transactions"], export["style"]["customers"]
+    lines += [
+        "",
+        "Clean transaction lines = lines - cancelled - returned - duplicate_line - future_date "
+        f"= {export['canonical_transactions']} (the canonical orders, of which missing_customer_id, "
+        "bad_date and bad_amount lines are damaged).  Customer lines = canonical customers + "
+        f"shared_phone = {export['customers_lines']}.",
+        "",
+        "## Style variations (not dirt; a reader must handle them)",
+        "",
+        f"- `Rp ` prefix on {st_tx['rp_prefix']} amounts; spaces around {st_tx['padded_customer_id']} "
+        f"transaction customer ids and {st_tx['padded_category']} categories; around "
+        f"{st_cu['padded_name']} names and {st_cu['padded_city']} cities.",
+        "- phone formats: " + ", ".join(f"`{k}` {v}" for k, v in st_cu["phone_formats"].items()) + ".",
+        "",
+    ]
+    return "\n".join(lines)
