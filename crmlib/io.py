@@ -124,7 +124,7 @@ def read_export(path: str | Path, delimiter: str | None = None, sheet: str | int
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     if frame.empty:
         raise InputError(f"{path.name}: the file has a header but no data rows.")
-    frame = frame.apply(lambda s: s.str.strip())
+    frame = frame.apply(lambda column: map_unique(column, lambda u: u.str.strip()))
     frame[LINE_COLUMN] = np.arange(first_line, first_line + len(frame), dtype=np.int64)
     return ReadResult(frame=frame, path=path, delimiter=delimiter)
 
@@ -154,6 +154,17 @@ def _read_csv(path: Path, delimiter: str | None, header: bool) -> tuple[pd.DataF
     except pd.errors.EmptyDataError:
         raise InputError(f"{path.name}: the file is empty; export the data again.") from None
     return frame, delimiter
+
+
+def map_unique(values: pd.Series, transform) -> pd.Series:
+    """Apply a vectorised text ``transform`` to the distinct values only, then spread it back.
+
+    Exports repeat the same dates, prices and ids many times, so this makes parsing cost
+    grow with the number of distinct values rather than with the number of rows.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    mapped = transform(pd.Series(uniques, dtype=object)).to_numpy()
+    return pd.Series(mapped[codes], index=values.index, name=values.name)
 
 
 def resolve_columns(frame: pd.DataFrame, mapping: dict | None, aliases: dict[str, tuple[str, ...]],
@@ -213,7 +224,8 @@ def detect_decimal(values: pd.Series, column: str = "amount") -> str | None:
     Raises :class:`InputError` when the column mixes both conventions or every value is
     ambiguous (``1.250`` could be 1250 or 1.25).
     """
-    sample = strip_currency(values[values.astype(str).str.len() > 0].head(200_000)).drop_duplicates()
+    distinct = pd.Series(pd.unique(values), dtype=object).astype(str)
+    sample = strip_currency(distinct[distinct.str.len() > 0]).drop_duplicates()
     comma = sample.str.match(_COMMA_DECIMAL).sum()
     dot = sample.str.match(_DOT_DECIMAL).sum()
     if comma and dot:
@@ -231,6 +243,10 @@ def detect_decimal(values: pd.Series, column: str = "amount") -> str | None:
 
 def parse_amounts(values: pd.Series, decimal: str | None) -> pd.Series:
     """Text amounts → floats (NaN where unparseable), for ``decimal`` ``','`` or ``'.'``."""
+    return map_unique(values, lambda unique: _parse_amounts(unique, decimal)).astype(float)
+
+
+def _parse_amounts(values: pd.Series, decimal: str | None) -> pd.Series:
     text = strip_currency(values)
     if decimal == ",":
         text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
@@ -253,7 +269,8 @@ def detect_dayfirst(values: pd.Series, column: str = "date") -> bool | None:
 
     Raises :class:`InputError` when no value decides it (every day ≤ 12).
     """
-    text = values[values.str.len() > 0].head(200_000)
+    distinct = pd.Series(pd.unique(values), dtype=object).astype(str)
+    text = distinct[distinct.str.len() > 0]
     local = text.str.extract(_LOCAL)
     local = local.dropna()
     if local.empty:
@@ -272,6 +289,11 @@ def detect_dayfirst(values: pd.Series, column: str = "date") -> bool | None:
 
 def parse_dates(values: pd.Series, dayfirst: bool | None) -> pd.Series:
     """Text dates → datetime64 (NaT where unparseable): ISO, ``YYYYMMDD`` or ``dd/mm/yyyy [HH:MM[:SS]]``."""
+    return map_unique(values, lambda unique: _parse_dates(unique.astype(str), dayfirst)) \
+        .astype("datetime64[ns]")
+
+
+def _parse_dates(values: pd.Series, dayfirst: bool | None) -> pd.Series:
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     todo = values.str.len() > 0
     for fmt in _formats_by_fit(values[todo].head(500), dayfirst):

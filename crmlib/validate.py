@@ -15,8 +15,8 @@ import pandas as pd
 import pandera.pandas as pa
 
 from crmlib.io import (CUSTOMER_ALIASES, LINE_COLUMN, TRANSACTION_ALIASES, InputError, ReadResult,
-                       detect_dayfirst, detect_decimal, parse_amounts, parse_dates, read_export,
-                       resolve_columns)
+                       detect_dayfirst, detect_decimal, map_unique, parse_amounts, parse_dates,
+                       read_export, resolve_columns)
 
 MISSING_CUSTOMER = "missing customer id"
 BAD_DATE = "unparseable date"
@@ -88,7 +88,7 @@ def validate_transactions(raw: ReadResult, columns: dict | None = None, dayfirst
     dates = parse_dates(text["date"], dayfirst)
     amount, decimal = _amounts(text, mapping, decimal)
 
-    status = text["status"].str.lower() if "status" in text else None
+    status = map_unique(text["status"], lambda u: u.str.lower()) if "status" in text else None
     is_return = amount < 0
     if status is not None:
         is_return |= status.isin([s.lower() for s in return_statuses])
@@ -190,7 +190,7 @@ def _canonical(text: dict, dates: pd.Series, amount: pd.Series, is_return: pd.Se
             out[name] = text[name][keep].replace("", None).astype(object)
     out["is_return"] = is_return[keep].astype(bool)
     out["line"] = line[keep].astype("int64")
-    return out.sort_values(["date", "customer_id", "line"], kind="mergesort").reset_index(drop=True)
+    return out.sort_values(["date", "line"], kind="mergesort").reset_index(drop=True)
 
 
 def load_transactions(path: str | Path, columns: dict | None = None, dayfirst: bool | None = None,
