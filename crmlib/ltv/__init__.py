@@ -1,0 +1,1 @@
+"""Probabilistic customer lifetime-value models: BG/NBD, Pareto/NBD and Gamma-Gamma."""
