@@ -100,7 +100,8 @@ def read_export(path: str | Path, delimiter: str | None = None, sheet: str | int
     """Read a CSV, XLSX or Parquet export as text, keeping leading zeros and line numbers.
 
     ``_line`` is the row's line in the file, counting the header as line 1 (for Parquet,
-    the row's position + 1). Values keep their original text, stripped of surrounding spaces.
+    the row's position + 1). Values keep their original text (surrounding spaces included;
+    :func:`strip_text` removes them when a column is used).
     """
     path = Path(path)
     if not path.exists():
@@ -124,7 +125,6 @@ def read_export(path: str | Path, delimiter: str | None = None, sheet: str | int
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     if frame.empty:
         raise InputError(f"{path.name}: the file has a header but no data rows.")
-    frame = frame.apply(lambda column: map_unique(column, lambda u: u.str.strip()))
     frame[LINE_COLUMN] = np.arange(first_line, first_line + len(frame), dtype=np.int64)
     return ReadResult(frame=frame, path=path, delimiter=delimiter)
 
@@ -165,6 +165,11 @@ def map_unique(values: pd.Series, transform) -> pd.Series:
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     mapped = transform(pd.Series(uniques, dtype=object)).to_numpy()
     return pd.Series(mapped[codes], index=values.index, name=values.name)
+
+
+def strip_text(values: pd.Series) -> pd.Series:
+    """Values without surrounding white space (computed on distinct values)."""
+    return map_unique(values, lambda unique: unique.astype(str).str.strip())
 
 
 def resolve_columns(frame: pd.DataFrame, mapping: dict | None, aliases: dict[str, tuple[str, ...]],
@@ -270,26 +275,35 @@ def detect_dayfirst(values: pd.Series, column: str = "date") -> bool | None:
     Raises :class:`InputError` when no value decides it (every day ≤ 12).
     """
     distinct = pd.Series(pd.unique(values), dtype=object).astype(str)
-    text = distinct[distinct.str.len() > 0]
-    local = text.str.extract(_LOCAL)
-    local = local.dropna()
+    distinct = distinct[distinct.str.len() > 0]
+    decided = _dayfirst_evidence(distinct.head(20_000), column)
+    if decided == "ambiguous" and len(distinct) > 20_000:
+        decided = _dayfirst_evidence(distinct, column)
+    if decided == "ambiguous":
+        raise InputError(f"column `{column}`: dates like '{distinct.iloc[0]}' could be day-first or "
+                         "month-first; set `dayfirst: true` (Indonesian dd/mm/yyyy) or `dayfirst: false`.")
+    return decided
+
+
+def _dayfirst_evidence(text: pd.Series, column: str):
+    """True/False when the dd/mm values decide it, None without dd/mm values, else "ambiguous"."""
+    local = text.str.extract(_LOCAL).dropna()
     if local.empty:
         return None
     first, second = local[0].astype(int), local[2].astype(int)
-    if (first > 12).any() and not (second > 12).any():
-        return True
-    if (second > 12).any() and not (first > 12).any():
-        return False
     if (first > 12).any() and (second > 12).any():
         raise InputError(f"column `{column}` mixes day-first and month-first dates; "
                          "set `dayfirst` to true or false and check the export.")
-    raise InputError(f"column `{column}`: dates like '{text.iloc[0]}' could be day-first or month-first; "
-                     "set `dayfirst: true` (Indonesian dd/mm/yyyy) or `dayfirst: false`.")
+    if (first > 12).any():
+        return True
+    if (second > 12).any():
+        return False
+    return "ambiguous"
 
 
 def parse_dates(values: pd.Series, dayfirst: bool | None) -> pd.Series:
     """Text dates → datetime64 (NaT where unparseable): ISO, ``YYYYMMDD`` or ``dd/mm/yyyy [HH:MM[:SS]]``."""
-    return map_unique(values, lambda unique: _parse_dates(unique.astype(str), dayfirst)) \
+    return map_unique(values, lambda unique: _parse_dates(unique.astype(str).str.strip(), dayfirst)) \
         .astype("datetime64[ns]")
 
 

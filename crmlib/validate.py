@@ -16,7 +16,7 @@ import pandera.pandas as pa
 
 from crmlib.io import (CUSTOMER_ALIASES, LINE_COLUMN, TRANSACTION_ALIASES, InputError, ReadResult,
                        detect_dayfirst, detect_decimal, map_unique, parse_amounts, parse_dates,
-                       read_export, resolve_columns)
+                       read_export, resolve_columns, strip_text)
 
 MISSING_CUSTOMER = "missing customer id"
 BAD_DATE = "unparseable date"
@@ -81,7 +81,7 @@ def validate_transactions(raw: ReadResult, columns: dict | None = None, dayfirst
     frame, path = raw.frame, raw.path
     required = ("customer_id", "date") + (() if _has_price(frame, columns) else ("amount",))
     mapping = resolve_columns(frame, columns, TRANSACTION_ALIASES, required, path)
-    text = {name: frame[source] for name, source in mapping.items()}
+    text = {name: strip_text(frame[source]) for name, source in mapping.items()}
 
     if dayfirst is None:
         dayfirst = detect_dayfirst(text["date"], mapping["date"])
@@ -218,10 +218,10 @@ def load_customers(path: str | Path, columns: dict | None = None, dayfirst: bool
     raw = read_export(path, delimiter=delimiter)
     mapping = resolve_columns(raw.frame, columns, CUSTOMER_ALIASES, ("customer_id",), raw.path,
                               parameter="customer_columns")
-    out = pd.DataFrame({name: raw.frame[source] for name, source in mapping.items()})
+    out = pd.DataFrame({name: strip_text(raw.frame[source]) for name, source in mapping.items()})
     extra = [c for c in raw.frame.columns if c not in mapping.values() and c != LINE_COLUMN]
     for column in extra:
-        out[column] = raw.frame[column]
+        out[column] = strip_text(raw.frame[column])
     out = out.replace("", None)
     for name in ("birth_date", "signup_date"):
         if name in out:

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from crmlib.io import (InputError, detect_dayfirst, detect_decimal, detect_delimiter, parse_amounts,
-                       parse_dates, read_export, resolve_columns, TRANSACTION_ALIASES)
+                       parse_dates, read_export, resolve_columns, strip_text,
+                       TRANSACTION_ALIASES)
 
 
 def write(tmp_path, text: str, name="export.csv", bom=False) -> object:
@@ -26,8 +27,9 @@ def test_bom_whitespace_and_leading_zeros_kept(tmp_path):
     path = write(tmp_path, "ID Pelanggan;Total\n  00042 ; Rp 1.250.000,00 \n", bom=True)
     frame = read_export(path).frame
     assert frame.columns[0] == "ID Pelanggan"
-    assert frame.loc[0, "ID Pelanggan"] == "00042"
-    assert frame.loc[0, "Total"] == "Rp 1.250.000,00"
+    assert frame.loc[0, "ID Pelanggan"] == "  00042 "  # original text kept for the quarantine table
+    assert strip_text(frame["ID Pelanggan"]).tolist() == ["00042"]
+    assert parse_amounts(frame["Total"], ",").tolist() == [1_250_000.0]
     assert frame.loc[0, "_line"] == 2
 
 
