@@ -214,3 +214,59 @@ def test_scenario_inputs_parameters_override_data():
     with pytest.raises(InputError, match="retention"):
         scenario_inputs(None, margin=0.3, years=10, discount_rate=0.1)
     assert math.isfinite(lifetime_value(inputs).profit_today)
+
+
+# --------------------------------------------------------------------------- calibration split
+def test_calibration_split_default_is_last_half_year():
+    from crmlib.ltv.split import calibration_split
+    tx = _tx([("A", "2023-01-01 10:00", 1), ("A", "2024-12-31 23:00", 1)])
+    assert calibration_split(tx, time_unit="W") == (pd.Timestamp("2024-07-02"), pd.Timestamp("2024-12-31"))
+    assert calibration_split(tx, time_unit="M")[0] == pd.Timestamp("2024-06-30")
+    # a year of data: holdout shrinks to the last third so calibration stays twice as long
+    short = _tx([("A", "2024-01-01", 1), ("A", "2024-12-31", 1)])
+    cal_end, end = calibration_split(short)
+    assert (cal_end - pd.Timestamp("2024-01-01")).days == pytest.approx(2 * (end - cal_end).days, abs=1)
+
+
+def test_calibration_split_checks_the_date():
+    from crmlib.ltv.split import calibration_split
+    tx = _tx([("A", "2023-01-01", 1), ("A", "2024-12-31", 1)])
+    assert calibration_split(tx, "2024-03-31")[0] == pd.Timestamp("2024-03-31")
+    with pytest.raises(InputError, match="calibration_end"):
+        calibration_split(tx, "2025-03-31")
+    with pytest.raises(InputError, match="calibration_end"):
+        calibration_split(tx, "end of march")
+    with pytest.raises(InputError, match="time_unit"):
+        calibration_split(tx, time_unit="Q")
+
+
+# --------------------------------------------------------------------------- segment value
+def test_segment_clv_by_hand():
+    from crmlib.ltv.segment_value import NO_SEGMENT, segment_clv
+    clv = pd.DataFrame({"customer_id": ["1", "2", "3", "4"], "clv": [100.0, 300.0, 60.0, 40.0]})
+    segments = pd.DataFrame({"customer_id": ["1", "2", "3", "5"],
+                             "segment": ["Champions", "Champions", "At risk", "At risk"]})
+    table = segment_clv(clv, segments).set_index("segment")
+    assert table.index.tolist() == ["Champions", "At risk", NO_SEGMENT]
+    assert table.loc["Champions", "clv_total"] == 400.0
+    assert table.loc["At risk", "customers"] == 2          # customer 5 never bought: CLV 0
+    assert table.loc["At risk", "clv_mean"] == 30.0
+    assert table.loc["Champions", "share_of_value"] == pytest.approx(0.8)
+    assert table.loc["Champions", "share_of_customers"] == pytest.approx(0.4)
+    assert table.loc["Champions", "value_index"] == pytest.approx(2.0)
+
+
+def test_find_segments_reads_sibling_folder(tmp_path):
+    from crmlib.ltv.segment_value import find_segments
+    own = tmp_path / "run" / "05_ltv_scenarios"
+    own.mkdir(parents=True)
+    assert find_segments(own, "rfm") is None
+    rfm = tmp_path / "run" / "02_rfm_segmentation"
+    rfm.mkdir()
+    (rfm / "segment_summary.csv").write_text("segment,customers\nChampions,3\n", encoding="utf-8")
+    assert find_segments(own, "rfm") is None              # no per-customer table yet
+    (rfm / "zz_customers.csv").write_text("customer_id,recency,segment\n0007,3,Champions\n0008,9,Lost\n",
+                                          encoding="utf-8")
+    table, name = find_segments(own, "rfm")
+    assert name == "zz_customers.csv"
+    assert table.to_dict("list") == {"customer_id": ["0007", "0008"], "segment": ["Champions", "Lost"]}
