@@ -1,0 +1,296 @@
+"""The customer-database profile: the slide practitioners show, completeness by data category,
+and the key messages for the workshop room.
+
+Definitions (see ``docs/profile.md``):
+
+- *customers on file*: distinct ids in the customers table and in the kept transactions;
+- *buyers*: customers with at least one purchase day (positive net amount) up to the as-of date;
+- *with a valid phone / email*: checked with :mod:`crmlib.contacts` (``phonenumbers``,
+  ``email-validator``); *contactable*: reachable by WhatsApp/SMS (valid mobile) or email;
+- *actively buying*: a purchase day in the ``active_window_days`` days ending on the as-of date;
+- *multi-category*: buyers who bought in more than 2 distinct categories (products when the
+  category column holds product codes); *repeat*: buyers with 2 or more purchase days.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from crmlib import contacts
+from crmlib.cohorts import AVERAGE_YEARLY_RETENTION, as_of_day, purchase_days
+from crmlib.formatting import format_number, format_percent
+from crmlib.i18n import t
+from crmlib.io import InputError
+
+#: The four kinds of customer data practitioners distinguish.
+DATA_CATEGORIES = ("personal", "contact", "potential", "business")
+
+#: Default category of the usual customer fields (canonical names, plus common Indonesian
+#: headers kept under their own names). Fields not listed are business-specific.
+DEFAULT_DATA_CATEGORIES: dict[str, str] = {
+    "name": "personal", "gender": "personal", "birth_date": "personal", "religion": "personal",
+    "agama": "personal", "blood_type": "personal", "golongan darah": "personal",
+    "marital_status": "personal", "status pernikahan": "personal",
+    "phone": "contact", "email": "contact", "address": "contact", "alamat": "contact",
+    "city": "contact", "province": "contact", "postal_code": "contact", "kode pos": "contact",
+    "social_media": "contact", "instagram": "contact", "facebook": "contact",
+    "occupation": "potential", "education": "potential", "income": "potential",
+    "penghasilan": "potential", "organisation": "potential", "organisasi": "potential",
+    "signup_date": "business", "signup_channel": "business", "interest": "business",
+    "minat": "business",
+}
+
+#: Fields every customer file is expected to have: shown as missing when the file lacks them.
+EXPECTED_FIELDS = ("name", "gender", "birth_date", "phone", "email", "city", "occupation", "education")
+
+#: Columns that are identifiers or bookkeeping, not customer data.
+NOT_DATA = ("customer_id", "line")
+
+
+def data_categories(columns, overrides: dict | None = None) -> dict[str, str]:
+    """Category of each customer column: ``overrides`` first, then the defaults, else ``business``.
+
+    Matching ignores case. Raises :class:`InputError` for an override naming an unknown category.
+    """
+    overrides = dict(overrides or {})
+    for column, category in overrides.items():
+        if category not in DATA_CATEGORIES:
+            raise InputError(f"data_categories.{column}: {category!r} is not a data category; "
+                             f"use one of {', '.join(DATA_CATEGORIES)}.")
+    lowered = {str(k).lower(): v for k, v in overrides.items()}
+    out = {}
+    for column in columns:
+        if column in NOT_DATA:
+            continue
+        key = str(column).lower()
+        out[column] = lowered.get(key) or DEFAULT_DATA_CATEGORIES.get(key, "business")
+    return out
+
+
+def is_filled(values: pd.Series) -> pd.Series:
+    """True where a value is present (not missing, not blank text)."""
+    present = values.notna()
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        present &= values.astype("string").str.strip().fillna("").str.len() > 0
+    return present.astype(bool)
+
+
+def completeness(customers: pd.DataFrame | None, overrides: dict | None = None) -> pd.DataFrame:
+    """Which customer fields exist and how filled they are, by data category.
+
+    One row per field: ``category, field, present, filled, customers, share_filled``. The
+    expected fields (:data:`EXPECTED_FIELDS`) a file lacks appear with ``present=False`` and
+    share 0. Sorted by category (personal, contact, potential, business), then field order.
+    """
+    columns = ["category", "field", "present", "filled", "customers", "share_filled"]
+    if customers is None:
+        return pd.DataFrame(columns=columns)
+    categories = data_categories(customers.columns, overrides)
+    n = len(customers)
+    rows = []
+    for field, category in categories.items():
+        filled = int(is_filled(customers[field]).sum())
+        rows.append((category, field, True, filled, n, filled / n if n else np.nan))
+    lowered = {c.lower() for c in customers.columns}
+    for field in EXPECTED_FIELDS:
+        if field not in lowered:
+            category = (overrides or {}).get(field) or DEFAULT_DATA_CATEGORIES[field]
+            rows.append((category, field, False, 0, n, 0.0))
+    out = pd.DataFrame(rows, columns=columns)
+    out["_order"] = out["category"].map({c: i for i, c in enumerate(DATA_CATEGORIES)})
+    out = out.sort_values("_order", kind="mergesort").drop(columns="_order").reset_index(drop=True)
+    return out
+
+
+def completeness_matrix(customers: pd.DataFrame | None, overrides: dict | None = None,
+                        by: str = "signup_date") -> pd.DataFrame:
+    """Share filled per field (rows ``category · field``) for all customers and per year of ``by``.
+
+    The columns are ``all`` and, when ``by`` is a date column of the table, one per year (so a
+    heatmap shows whether data capture improved). Only fields present in the file.
+    """
+    if customers is None:
+        return pd.DataFrame()
+    categories = data_categories(customers.columns, overrides)
+    order = sorted(categories, key=lambda f: DATA_CATEGORIES.index(categories[f]))
+    filled = pd.DataFrame({f: is_filled(customers[f]) for f in order}, index=customers.index)
+    table = pd.DataFrame({"all": filled.mean()})
+    if by in customers and pd.api.types.is_datetime64_any_dtype(customers[by]):
+        years = customers[by].dt.year
+        per_year = filled.groupby(years).mean().T
+        per_year.columns = [str(int(y)) for y in per_year.columns]
+        table = table.join(per_year)
+    table.index = [f"{categories[f]} · {f}" for f in order]
+    return table
+
+
+def customer_profile(transactions: pd.DataFrame, customers: pd.DataFrame | None = None,
+                     as_of_date=None, active_window_days: int = 90, region: str = "ID",
+                     contact_checks: pd.DataFrame | None = None) -> dict:
+    """The figures of the profile slide, as a flat dict (``None`` where the data lacks them).
+
+    Keys: ``customers_total, customers_in_file, buyers, customers_never_bought,
+    customers_with_phone, customers_with_email, customers_contactable, customers_whatsapp,
+    customers_active, active_window_days, gender_known, share_female, share_male,
+    share_multi_category, multi_category_basis, share_repeat, share_active``.
+    Contact figures count distinct customer ids with at least one valid value;
+    ``contact_checks`` is :func:`crmlib.contacts.contactability` of ``customers`` when already
+    computed (it is the slow part on large files).
+    """
+    if int(active_window_days) < 1:
+        raise InputError(f"active_window_days must be a positive number of days, not {active_window_days!r}.")
+    as_of = as_of_day(transactions, as_of_date)
+    days = purchase_days(transactions, as_of)
+    buyer_ids = pd.Index(days["customer_id"].unique())
+    known_ids = pd.Index(transactions["customer_id"].unique())
+    file_ids = pd.Index([]) if customers is None else pd.Index(customers["customer_id"].dropna().unique())
+    all_ids = known_ids.union(file_ids)
+    total = len(all_ids)
+
+    window_start = as_of - pd.Timedelta(days=int(active_window_days) - 1)
+    active = days.loc[days["day"] >= window_start, "customer_id"].nunique()
+    per_buyer = days.groupby("customer_id").size()
+    repeat = int((per_buyer >= 2).sum())
+
+    figures = {
+        "customers_total": total,
+        "customers_in_file": None if customers is None else len(file_ids),
+        "buyers": len(buyer_ids),
+        "customers_never_bought": total - len(buyer_ids),
+        "customers_active": int(active),
+        "active_window_days": int(active_window_days),
+        "share_active": active / total if total else None,
+        "share_repeat": repeat / len(buyer_ids) if len(buyer_ids) else None,
+    }
+    figures.update(_multi_category(transactions, as_of, buyer_ids))
+    figures.update(_contact_figures(customers, region, contact_checks))
+    figures.update(_gender_figures(customers))
+    return figures
+
+
+def _multi_category(transactions: pd.DataFrame, as_of: pd.Timestamp, buyer_ids: pd.Index) -> dict:
+    """Share of buyers with purchases in more than 2 distinct categories (None without categories)."""
+    if "category" not in transactions or transactions["category"].isna().all() or not len(buyer_ids):
+        return {"share_multi_category": None, "multi_category_basis": None}
+    tx = transactions.loc[(transactions["date"] < as_of + pd.Timedelta(days=1)) & (transactions["amount"] > 0)
+                          & transactions["category"].notna()]
+    distinct = tx.groupby("customer_id")["category"].nunique()
+    multi = int((distinct.reindex(buyer_ids, fill_value=0) > 2).sum())
+    return {"share_multi_category": multi / len(buyer_ids), "multi_category_basis": "category"}
+
+
+def _contact_figures(customers: pd.DataFrame | None, region: str, checks: pd.DataFrame | None) -> dict:
+    keys = ("customers_with_phone", "customers_with_email", "customers_contactable", "customers_whatsapp")
+    if customers is None:
+        return dict.fromkeys(keys)
+    if checks is None:
+        checks = contacts.contactability(customers, region=region)
+    per_customer = checks.groupby("customer_id")[["phone_valid", "email_valid", "contactable", "whatsapp"]].any()
+    return {
+        "customers_with_phone": int(per_customer["phone_valid"].sum()),
+        "customers_with_email": int(per_customer["email_valid"].sum()),
+        "customers_contactable": int(per_customer["contactable"].sum()),
+        "customers_whatsapp": int(per_customer["whatsapp"].sum()),
+    }
+
+
+def _gender_figures(customers: pd.DataFrame | None) -> dict:
+    if customers is None or "gender" not in customers:
+        return {"gender_known": None, "share_female": None, "share_male": None}
+    gender = customers.drop_duplicates("customer_id")["gender"]
+    known = int(gender.isin(["F", "M"]).sum())
+    return {
+        "gender_known": known,
+        "share_female": float((gender == "F").sum() / known) if known else None,
+        "share_male": float((gender == "M").sum() / known) if known else None,
+    }
+
+
+#: Rows of the profile slide: (figure key, label key, base key for the share or None).
+SLIDE_ROWS = (
+    ("customers_total", "profile_customers_total", None),
+    ("customers_with_phone", "profile_customers_with_phone", "customers_total"),
+    ("customers_with_email", "profile_customers_with_email", "customers_total"),
+    ("customers_contactable", "profile_customers_contactable", "customers_total"),
+    ("customers_active", "profile_customers_active", "customers_total"),
+    ("buyers", "profile_buyers", "customers_total"),
+    ("share_female", "profile_share_female", None),
+    ("share_multi_category", "profile_share_multi_category", None),
+    ("share_repeat", "profile_share_repeat", None),
+)
+
+
+def profile_table(figures: dict) -> pd.DataFrame:
+    """The slide as a table: ``metric, count, share`` (share of customers on file, or the share itself;
+    1.0 for the customers on file).
+
+    A figure the data cannot give (no customers table, no categories) has empty count and share.
+    """
+    rows = []
+    for key, _label, base in SLIDE_ROWS:
+        value = figures.get(key)
+        if key.startswith("share_"):
+            rows.append((key, None, value))
+        elif value is None:
+            rows.append((key, None, None))
+        else:
+            share = value / figures[base] if base and figures.get(base) else None
+            rows.append((key, int(value), 1.0 if base is None else share))
+    return pd.DataFrame(rows, columns=["metric", "count", "share"])
+
+
+def profile_display(figures: dict, lang: str = "en") -> pd.DataFrame:
+    """The slide for people: label, formatted count and share; "not available" where missing."""
+    na = t("not_available", lang)
+    table = profile_table(figures)
+    labels = {key: label for key, label, _ in SLIDE_ROWS}
+    window = figures.get("active_window_days")
+    return pd.DataFrame({
+        t("metric", lang): [t(labels[m], lang, days=window) for m in table["metric"]],
+        t("count", lang): ["" if m.startswith("share_") else na if pd.isna(c) else format_number(c, 0, lang)
+                           for m, c in zip(table["metric"], table["count"])],
+        t("share", lang): [na if s is None or pd.isna(s) else format_percent(s, 0, lang)
+                           for s in table["share"]],
+    })
+
+
+def key_messages(figures: dict, retention_by_year: dict | None = None, alerts: pd.DataFrame | None = None,
+                 lang: str = "en", limit: int = 5) -> list[str]:
+    """Three to five sentences summarising the profile for the room, in ``lang``.
+
+    Built from the profile figures, the yearly retention (``{year: rate}``, last complete pair
+    used) and the data-quality alerts; a sentence is skipped when its figures are missing.
+    """
+    def pct(x):
+        return format_percent(x, 0, lang)
+
+    total = figures["customers_total"]
+    messages = [t("profile_msg_base", lang, total=format_number(total, 0, lang),
+                  active=format_number(figures["customers_active"], 0, lang),
+                  share=pct(figures["customers_active"] / total if total else np.nan),
+                  days=figures["active_window_days"])]
+    if figures.get("customers_with_email") is not None and total:
+        messages.append(t("profile_msg_contact", lang,
+                          email=pct(figures["customers_with_email"] / total),
+                          phone=pct(figures["customers_with_phone"] / total),
+                          none=pct(1 - figures["customers_contactable"] / total)))
+    else:
+        messages.append(t("profile_msg_no_customers", lang))
+    if figures.get("share_repeat") is not None:
+        messages.append(t("profile_msg_repeat", lang, repeat=pct(figures["share_repeat"]),
+                          once=pct(1 - figures["share_repeat"])))
+    if retention_by_year:
+        rates = [(year, rate) for year, rate in retention_by_year.items() if rate is not None]
+        if rates:
+            year, rate = rates[-1]
+            key = "profile_msg_retention_below" if rate < AVERAGE_YEARLY_RETENTION else "profile_msg_retention_above"
+            messages.append(t(key, lang, year=year, next=int(year) + 1, rate=pct(rate),
+                              benchmark=pct(AVERAGE_YEARLY_RETENTION)))
+    if alerts is not None and len(alerts):
+        high = alerts.loc[alerts["severity"] == "high"]
+        if len(high):
+            messages.append(t("profile_msg_quality", lang, n=len(high)))
+    if figures.get("share_female") is not None:
+        messages.append(t("profile_msg_gender", lang, female=pct(figures["share_female"]),
+                          male=pct(figures["share_male"])))
+    return messages[:max(3, min(limit, 5))]
