@@ -416,7 +416,7 @@ def generate(
     u = (np.arange(n_days) + 0.5) / n_days
     signup_day = np.sort(_choice(rng, n_days, (1.0 + prm.acquisition_trend * u) * m, n))
     id_space = int(math.ceil(n * 1.2)) + 10
-    width = max(6, len(str(id_space + 1000)))
+    width = max(6, len(str(id_space + 1000)))  # room for ids the export adds (shared_phone)
     id_numbers = np.sort(rng.choice(np.arange(1, id_space + 1), size=n, replace=False))
     customer_ids = np.array([str(i).zfill(width) for i in id_numbers], dtype=object)
 
