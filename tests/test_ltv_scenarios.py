@@ -9,7 +9,7 @@ import pytest
 
 from crmlib.io import InputError
 from crmlib.ltv.scenarios import (
-    LTVInputs, cash_flows, lifetime_value, ltv_to_cac, observed_inputs, perpetuity_ltv,
+    LTVInputs, cash_flows, client_scenario, lifetime_value, ltv_to_cac, observed_inputs, perpetuity_ltv,
     practitioners_position, project_base, retention_uplift, scenario_inputs, sensitivity_grid,
     tornado, with_retention,
 )
@@ -202,18 +202,30 @@ def test_scenario_inputs_parameters_override_data():
     tx = _tx([("A", "2023-01-05", 100), ("B", "2023-03-01", 50), ("A", "2024-02-01", 200),
               ("B", "2024-12-31", 100)])
     seen = observed_inputs(tx, "2024-12-31")
-    inputs, sources = scenario_inputs(seen, margin=0.3, years=10, discount_rate=0.1)
+    scenario = scenario_inputs(seen, margin=0.3, years=10, discount_rate=0.1)
+    inputs, sources = scenario.inputs, scenario.sources
     assert inputs.retention == 0.99          # observed 100 %, capped
     assert inputs.yearly_revenue == pytest.approx(150.0)
     assert inputs.retention_cost == pytest.approx(7.5)
+    assert (scenario.base_customers, scenario.new_customers_per_year) == (2, 0)
     assert sources["retention"] == "data" and sources["retention_cost"] == "share_of_revenue"
-    inputs, sources = scenario_inputs(seen, margin=0.3, years=10, discount_rate=0.1, retention=0.4,
-                                      yearly_revenue=1e6, retention_cost=1000)
+    scenario = scenario_inputs(seen, margin=0.3, years=10, discount_rate=0.1, retention=0.4,
+                               yearly_revenue=1e6, retention_cost=1000, base_customers=50,
+                               new_customers_per_year=5)
+    inputs = scenario.inputs
     assert (inputs.retention, inputs.yearly_revenue, inputs.retention_cost) == (0.4, 1e6, 1000)
-    assert set(sources.values()) == {"parameter"}
-    with pytest.raises(InputError, match="retention"):
-        scenario_inputs(None, margin=0.3, years=10, discount_rate=0.1)
+    assert (scenario.base_customers, scenario.new_customers_per_year) == (50, 5)
+    assert set(scenario.sources.values()) == {"parameter"}
     assert math.isfinite(lifetime_value(inputs).profit_today)
+
+
+def test_client_scenario_short_data_needs_parameters():
+    short = _tx([("A", "2024-01-01", 10), ("A", "2024-01-20", 10)])
+    with pytest.raises(InputError, match="scenario_retention"):
+        client_scenario(short, margin=0.3, years=10, discount_rate=0.1)
+    scenario = client_scenario(short, margin=0.3, years=10, discount_rate=0.1, retention=0.5,
+                               yearly_revenue=100.0, base_customers=10, new_customers_per_year=2)
+    assert scenario.observed is None and scenario.inputs.retention == 0.5
 
 
 # --------------------------------------------------------------------------- calibration split

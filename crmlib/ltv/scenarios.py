@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crmlib.formatting import format_money, format_percent
+from crmlib.i18n import t
 from crmlib.io import InputError
 
 #: Practitioners' rule of thumb: 5 points less churn raises profit by 25-85 % (Reichheld).
@@ -395,37 +397,105 @@ def observed_inputs(transactions: pd.DataFrame, as_of_date=None, period_months: 
                           revenue_current=current_revenue)
 
 
+@dataclass(frozen=True)
+class ClientScenario:
+    """A client's scenario: per-customer inputs, the base it applies to, and their sources."""
+
+    inputs: LTVInputs
+    base_customers: float
+    new_customers_per_year: float
+    sources: dict
+    observed: ObservedInputs | None
+
+    def as_dict(self) -> dict:
+        return {**self.inputs.as_dict(), "base_customers": self.base_customers,
+                "new_customers_per_year": self.new_customers_per_year, "sources": dict(self.sources),
+                "observed": self.observed.as_dict() if self.observed else None}
+
+
+#: Notebook parameter behind each scenario input taken from the data when left None.
+PARAMETER_NAMES = {"retention": "scenario_retention", "yearly_revenue": "scenario_yearly_revenue",
+                   "base_customers": "scenario_base_customers",
+                   "new_customers_per_year": "scenario_new_customers_per_year"}
+
+
 def scenario_inputs(observed: ObservedInputs | None, margin: float, years: int, discount_rate: float,
                     retention: float | None = None, yearly_revenue: float | None = None,
+                    base_customers: float | None = None, new_customers_per_year: float | None = None,
                     retention_cost: float | None = None, retention_cost_share: float = 0.05
-                    ) -> tuple[LTVInputs, dict]:
-    """The scenario's inputs: each from its parameter when given, else from the data.
+                    ) -> ClientScenario:
+    """The scenario: each input from its parameter when given, else from the data.
 
-    Returns the inputs and, per input, where it came from (``"data"`` or ``"parameter"``).
-    ``retention_cost`` defaults to ``retention_cost_share`` of the yearly revenue.
+    Retention above :data:`MAX_RETENTION` is capped. ``retention_cost`` defaults to
+    ``retention_cost_share`` of the yearly revenue. ``sources`` says, per input, whether it
+    came from the ``"data"``, a ``"parameter"`` or the ``"share_of_revenue"``.
     """
-    def pick(name, given, from_data):
-        if given is not None:
-            return float(given), "parameter"
-        if observed is None or not np.isfinite(from_data):
-            raise InputError(f"scenario {name}: no value from the data; set it as a parameter.")
-        return float(from_data), "data"
-
-    retention_value, retention_source = pick(
-        "retention", retention, observed.retention if observed else float("nan"))
-    revenue_value, revenue_source = pick(
-        "yearly revenue", yearly_revenue, observed.yearly_revenue if observed else float("nan"))
+    from_data = {"retention": observed.retention, "yearly_revenue": observed.yearly_revenue,
+                 "base_customers": observed.active_current,
+                 "new_customers_per_year": observed.new_customers_per_year} if observed else {}
+    given = {"retention": retention, "yearly_revenue": yearly_revenue, "base_customers": base_customers,
+             "new_customers_per_year": new_customers_per_year}
+    values, sources = {}, {}
+    for name, value in given.items():
+        if value is not None:
+            values[name], sources[name] = float(value), "parameter"
+        elif name in from_data and np.isfinite(from_data[name]):
+            values[name], sources[name] = float(from_data[name]), "data"
+        else:
+            raise InputError(f"scenario input {name}: the data do not give it (too short or empty); "
+                             f"set the parameter {PARAMETER_NAMES[name]}.")
     if retention_cost is None:
         if not 0 <= retention_cost_share <= 1:
             raise InputError(f"retention_cost_share={retention_cost_share!r}: expected a share "
                              "between 0 and 1 of the yearly revenue (0.05 = 5 %).")
-        cost_value, cost_source = revenue_value * retention_cost_share, "share_of_revenue"
+        cost, sources["retention_cost"] = values["yearly_revenue"] * retention_cost_share, "share_of_revenue"
     else:
-        cost_value, cost_source = float(retention_cost), "parameter"
-    inputs = LTVInputs(yearly_revenue=revenue_value, margin=float(margin),
-                       retention=min(retention_value, MAX_RETENTION), years=int(years),
-                       discount_rate=float(discount_rate), retention_cost=cost_value)
-    sources = {"yearly_revenue": revenue_source, "retention": retention_source,
-               "margin": "parameter", "years": "parameter", "discount_rate": "parameter",
-               "retention_cost": cost_source}
-    return inputs, sources
+        cost, sources["retention_cost"] = float(retention_cost), "parameter"
+    inputs = LTVInputs(yearly_revenue=values["yearly_revenue"], margin=float(margin),
+                       retention=min(values["retention"], MAX_RETENTION), years=int(years),
+                       discount_rate=float(discount_rate), retention_cost=cost)
+    sources.update(margin="parameter", years="parameter", discount_rate="parameter")
+    return ClientScenario(inputs=inputs, base_customers=values["base_customers"],
+                          new_customers_per_year=values["new_customers_per_year"],
+                          sources=sources, observed=observed)
+
+
+def client_scenario(transactions: pd.DataFrame, as_of_date=None, **settings) -> ClientScenario:
+    """:func:`scenario_inputs` with the defaults observed in ``transactions``.
+
+    When the data are too short to observe retention, the scenario still builds if every
+    data-based input is given as a parameter.
+    """
+    try:
+        observed = observed_inputs(transactions, as_of_date)
+    except InputError:
+        observed = None
+    return scenario_inputs(observed, **settings)
+
+
+# --------------------------------------------------------------------------- tables for people
+def inputs_table(inputs: LTVInputs, sources: dict | None = None, currency: str = "IDR",
+                 lang: str = "en") -> pd.DataFrame:
+    """The scenario's inputs, formatted, with where each came from (data or parameter)."""
+    shown = {
+        "yearly_revenue": format_money(inputs.yearly_revenue, currency, lang, short=False),
+        "margin": format_percent(inputs.margin, 1, lang),
+        "retention": format_percent(inputs.retention, 1, lang),
+        "years": str(int(inputs.years)),
+        "discount_rate": format_percent(inputs.discount_rate, 1, lang),
+        "retention_cost": format_money(inputs.retention_cost, currency, lang, short=False),
+    }
+    rows = [(t(f"ltv_input_{name}", lang), value,
+             t(f"ltv_source_{(sources or {}).get(name, 'parameter')}", lang))
+            for name, value in shown.items()]
+    return pd.DataFrame(rows, columns=[t("ltv_col_input", lang), t("value", lang), t("ltv_col_source", lang)])
+
+
+def value_table(result: LTVResult, currency: str = "IDR", lang: str = "en") -> pd.DataFrame:
+    """One customer's LTV, nominal and worth today, formatted for a slide."""
+    money = {"revenue": result.revenue, "profit": result.profit, "revenue_today": result.revenue_today,
+             "profit_today": result.profit_today, "net_profit_today": result.net_profit_today}
+    rows = [(t(f"ltv_row_{name}", lang), format_money(value, currency, lang, short=False))
+            for name, value in money.items()]
+    rows.append((t("ltv_row_discount_loss", lang), format_percent(result.discount_loss, 1, lang)))
+    return pd.DataFrame(rows, columns=[t("ltv_col_item", lang), t("value", lang)])
