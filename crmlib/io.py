@@ -50,6 +50,7 @@ CUSTOMER_ALIASES: dict[str, tuple[str, ...]] = {
     "signup_channel": ("signup_channel", "kanal daftar", "kanal_daftar"),
     "occupation": ("occupation", "pekerjaan", "job"),
     "education": ("education", "pendidikan"),
+    "interest": ("interest", "minat", "hobby", "hobi"),
 }
 
 _DELIMITERS = (",", ";", "\t", "|")

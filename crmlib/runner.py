@@ -6,6 +6,7 @@ parameters it declares, exports ``report.html`` without code, writes ``manifest.
 """
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import hashlib
 import html
@@ -68,8 +69,15 @@ def discover_notebooks(directory: Path = paths.NOTEBOOKS_DIR) -> list[Path]:
 
 
 def declared_parameters(notebook: Path) -> dict:
-    """Names and defaults declared in the notebook's ``parameters`` cell."""
-    return {name: info["default"] for name, info in papermill.inspect_notebook(str(notebook)).items()}
+    """Names and default values declared in the notebook's ``parameters`` cell (literals only)."""
+    declared = {}
+    for name, info in papermill.inspect_notebook(str(notebook)).items():
+        try:
+            declared[name] = ast.literal_eval(info["default"])
+        except (ValueError, SyntaxError):
+            raise InputError(f"{notebook.name}: parameter `{name}` = {info['default']} is not a literal; "
+                             "the parameters cell must hold literals only.") from None
+    return declared
 
 
 def select(notebooks: list[Path], only: list[str] | None) -> list[Path]:
@@ -129,13 +137,14 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
     try:
         _say(progress, f"Validating {Path(settings['transactions']).name} …")
         data = load_data(settings["transactions"], settings.get("customers"),
-                         **{k: settings.get(k) for k in LOAD_KEYS})
+                         **{k: settings[k] for k in LOAD_KEYS if k in settings})
         write_validation(data.validation, work_dir / "validation")
         report = data.report
         _say(progress, f"  {report['rows_in']} rows in = {report['rows_kept']} kept + "
                        f"{report['rows_rejected']} quarantined")
 
         result = RunResult(run_dir=final_dir)
+        _keep_previous_reports(final_dir, work_dir, [nb for nb in notebooks if nb not in chosen])
         for index, notebook in enumerate(chosen, 1):
             if stop_on_error and not result.ok:
                 result.notebooks.append(NotebookResult(notebook.stem, "skipped"))
@@ -159,6 +168,14 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
     return result
 
 
+def _keep_previous_reports(final_dir: Path, work_dir: Path, others: list[Path]) -> None:
+    """With ``--only``, carry over the reports of the notebooks not re-run from the last run."""
+    for notebook in others:
+        previous = final_dir / notebook.stem
+        if previous.is_dir():
+            shutil.copytree(previous, work_dir / notebook.stem)
+
+
 def _execute(notebook: Path, out_dir: Path, parameters: dict, progress: bool,
              cwd: Path) -> NotebookResult:
     """Run one notebook with papermill; on failure name the cell and keep the notebook."""
@@ -172,7 +189,8 @@ def _execute(notebook: Path, out_dir: Path, parameters: dict, progress: bool,
     try:
         papermill.execute_notebook(str(notebook), str(output), parameters=parameters,
                                    kernel_name=KERNEL_NAME, cwd=str(cwd), progress_bar=progress,
-                                   log_output=False, request_save_on_cell_execute=False)
+                                   log_output=False, request_save_on_cell_execute=False,
+                                   extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
         status, error = "ok", None
     except PapermillExecutionError as err:
         status = "failed"
@@ -232,7 +250,10 @@ def _write_manifest(work_dir: Path, settings: dict, result: RunResult, started: 
 
 def _write_index(work_dir: Path, run_name: str, result: RunResult, report: dict, lang: str) -> None:
     rows = []
-    for nb in result.notebooks:
+    ran = {nb.name for nb in result.notebooks}
+    carried = [NotebookResult(p.name, "from an earlier run") for p in sorted(work_dir.iterdir())
+               if p.is_dir() and p.name[:2].isdigit() and p.name not in ran]
+    for nb in sorted(result.notebooks + carried, key=lambda nb: nb.name):
         link = f'<a href="{nb.name}/report.html">{html.escape(nb.name)}</a>' \
             if (work_dir / nb.name / "report.html").exists() else html.escape(nb.name)
         detail = html.escape(nb.error or "")

@@ -1,0 +1,120 @@
+"""The papermill runner and the `crm` command line, on tiny notebooks made in a temp folder."""
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from crmlib import paths
+from crmlib.cli import main
+from crmlib.io import InputError
+from crmlib.params import load_params
+from crmlib.runner import declared_parameters, run_workbook
+
+SAMPLE = paths.SAMPLE_DIR / "transactions.csv"
+PARAMS = f'''run_name = "t"
+transactions = "{SAMPLE.as_posix()}"
+output_dir = "out"
+lang = "en"
+'''
+
+
+def make_notebook(folder, name, body, extra_params=""):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(PARAMS + extra_params, metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(body)]
+    nbformat.write(nb, folder / f"{name}.ipynb")
+
+
+RECORD = ("import json, pathlib\n"
+          "pathlib.Path(output_dir, 'results.json').write_text(json.dumps({'lang': lang, 'x': x}))")
+
+
+@pytest.fixture
+def workbook(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    make_notebook(folder, "01_first", RECORD, "x = 1\n")
+    make_notebook(folder, "02_broken", "y = 1\nraise ValueError('boom in cell two')", "z = 2\n")
+    make_notebook(folder, "03_third", RECORD.replace("'x': x", "'x': None"))
+    return folder
+
+
+def test_declared_parameters_are_literals(workbook):
+    assert declared_parameters(workbook / "01_first.ipynb")["x"] == 1
+
+
+def test_failing_cell_is_named_and_others_still_run(workbook, tmp_path):
+    out = tmp_path / "outputs"
+    result = run_workbook({"lang": "id", "x": 5}, out_root=out, progress=False, notebooks_dir=workbook)
+    status = {nb.name: nb.status for nb in result.notebooks}
+    assert status == {"01_first": "ok", "02_broken": "failed", "03_third": "ok"}
+    broken = next(nb for nb in result.notebooks if nb.name == "02_broken")
+    assert "02_broken" in broken.error and "cell" in broken.error and "boom in cell two" in broken.error
+    run = out / "t"
+    assert json.loads((run / "01_first" / "results.json").read_text()) == {"lang": "id", "x": 5}
+    # only declared keys are passed: 03_third does not declare x, so it keeps running without it
+    assert json.loads((run / "03_third" / "results.json").read_text()) == {"lang": "id", "x": None}
+    assert (run / "02_broken" / "notebook.ipynb").exists()  # kept for inspection
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    assert manifest["validation"]["rows_in"] == manifest["validation"]["rows_kept"] + \
+        manifest["validation"]["rows_rejected"]
+    assert manifest["inputs"]["transactions"]["sha256"]
+    index = (run / "index.html").read_text(encoding="utf-8")
+    assert "01_first/report.html" in index and "failed" in index
+    report = (run / "01_first" / "report.html").read_text(encoding="utf-8")
+    assert "pathlib.Path(output_dir" not in report  # code hidden in reports
+    assert {p.name for p in out.iterdir()} == {"t"}  # no partial folders left behind
+
+
+def test_stop_on_error_skips_the_rest(workbook, tmp_path):
+    result = run_workbook({}, out_root=tmp_path, progress=False, notebooks_dir=workbook, stop_on_error=True)
+    assert [nb.status for nb in result.notebooks] == ["ok", "failed", "skipped"]
+
+
+def test_only_keeps_earlier_reports(workbook, tmp_path):
+    run_workbook({}, out_root=tmp_path, progress=False, notebooks_dir=workbook, only=["01", "03"])
+    run_workbook({"x": 7}, out_root=tmp_path, progress=False, notebooks_dir=workbook, only=["01"])
+    assert (tmp_path / "t" / "03_third" / "results.json").exists()
+    assert json.loads((tmp_path / "t" / "01_first" / "results.json").read_text())["x"] == 7
+
+
+def test_unknown_key_is_refused_with_a_suggestion(workbook, tmp_path):
+    out = tmp_path / "outputs"
+    with pytest.raises(InputError, match="'lnag' \\(did you mean 'lang'\\?\\)"):
+        run_workbook({"lnag": "id"}, out_root=out, progress=False, notebooks_dir=workbook)
+    with pytest.raises(InputError, match="matches no notebook"):
+        run_workbook({}, out_root=out, progress=False, notebooks_dir=workbook, only=["99"])
+    assert not out.exists()
+
+
+def test_load_params_overrides(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("run_name: a\ncolumns:\n  amount: Total\n", encoding="utf-8")
+    params = load_params(path, ["dayfirst=true", "margin=0.25", "columns.date=Tanggal", "run_name=b"])
+    assert params == {"run_name": "b", "columns": {"amount": "Total", "date": "Tanggal"},
+                      "dayfirst": True, "margin": 0.25}
+    with pytest.raises(InputError, match="KEY=VALUE"):
+        load_params(None, ["lang"])
+
+
+def test_cli_validate_writes_three_reconciling_files(tmp_path, capsys):
+    code = main(["validate", str(SAMPLE), "--out", str(tmp_path), "--set", "as_of_date=2024-12-31"])
+    assert code == 0
+    report = json.loads((tmp_path / "validation.json").read_text(encoding="utf-8"))
+    assert report["rows_in"] == report["rows_kept"] + report["rows_rejected"]
+    assert report["rows_rejected"] > 0
+    assert (tmp_path / "clean_transactions.csv").exists() and (tmp_path / "rejected_rows.csv").exists()
+    assert "rows in" in capsys.readouterr().out
+
+
+def test_cli_bad_input_is_a_clear_message_not_a_traceback(tmp_path, capsys):
+    missing = tmp_path / "nope.csv"
+    assert main(["validate", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert "nope.csv" in err and "Traceback" not in err
+    assert main(["validate", str(SAMPLE), "--set", "delimeter=;"]) == 2
+    assert "did you mean 'delimiter'" in capsys.readouterr().err
