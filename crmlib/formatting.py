@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 from crmlib.i18n import check_lang
 
@@ -16,11 +17,12 @@ def _separators(lang: str) -> tuple[str, str]:
 
 
 def format_number(value: float, decimals: int = 0, lang: str = "en") -> str:
-    """``1250000.5`` → ``1.250.000,5`` (id) or ``1,250,000.5`` (en); NaN → ``–``."""
+    """``1250000.5`` → ``1.250.000,5`` (id) or ``1,250,000.5`` (en), halves rounded up; NaN → ``–``."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
     thousands, decimal = _separators(lang)
-    text = f"{value:,.{decimals}f}"
+    rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    text = f"{rounded:,.{decimals}f}"
     return text.replace(",", "\0").replace(".", decimal).replace("\0", thousands)
 
 

@@ -1,0 +1,54 @@
+"""Words, money and masking: what people see in a report."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from crmlib.formatting import format_idr, format_money, format_number, format_percent
+from crmlib.i18n import labels, t
+from crmlib.privacy import mask_email, mask_frame, mask_name, mask_phone
+
+
+@pytest.mark.parametrize("value, lang, short, expected", [
+    (1_250_000, "id", True, "Rp 1,3 jt"),
+    (1_200_000, "id", True, "Rp 1,2 jt"),
+    (1_200_000, "en", True, "Rp 1.2 mn"),
+    (1_000_000_000, "id", True, "Rp 1,0 M"),
+    (300_000_000, "id", True, "Rp 300 jt"),
+    (250_000, "id", True, "Rp 250 rb"),
+    (950, "id", True, "Rp 950"),
+    (1_250_000, "id", False, "Rp 1.250.000"),
+    (1_250_000, "en", False, "Rp 1,250,000"),
+    (-50_000, "id", False, "-Rp 50.000"),
+])
+def test_idr(value, lang, short, expected):
+    assert format_idr(value, lang=lang, short=short) == expected
+
+
+def test_other_numbers():
+    assert format_money(12.5, "USD", "en", short=False) == "$ 12.50"
+    assert format_number(1234567.891, 2, "id") == "1.234.567,89"
+    assert format_percent(0.253, 0, "en") == "25 %"
+    assert format_percent(float("nan")) == "–"
+
+
+def test_masking():
+    assert mask_phone("0812-345-6789") == "0812****789"
+    assert mask_phone("+62 812-3456-7890") == "+6281*****890"
+    assert mask_email("budi.santoso@mail.com") == "b***@mail.com"
+    assert mask_name("Budi Santoso") == "B. S."
+    assert mask_phone(None) is None and mask_email(float("nan")) is None
+    frame = pd.DataFrame({"customer_id": ["007"], "name": ["Siti Aminah"], "phone": ["081234567890"],
+                          "email": ["siti@contoh.co.id"]})
+    masked = mask_frame(frame)
+    assert masked.iloc[0].tolist() == ["007", "S. A.", "0812*****890", "s***@contoh.co.id"]
+    assert frame.loc[0, "phone"] == "081234567890"  # the input is left alone
+
+
+def test_labels_in_both_languages():
+    assert t("customers", "id") == "Pelanggan" and t("customers", "en") == "Customers"
+    assert t("no such key", "id") == "no such key"
+    with pytest.raises(ValueError, match="lang"):
+        t("customers", "fr")
+    missing = [key for key, texts in labels().items() if not texts.get("en") or not texts.get("id")]
+    assert missing == [], f"labels without both languages: {missing}"
