@@ -34,7 +34,7 @@ def test_other_numbers():
 
 def test_masking():
     assert mask_phone("0812-345-6789") == "0812****789"
-    assert mask_phone("+62 812-3456-7890") == "+6281*****890"
+    assert mask_phone("+62 812-3456-7890") == "+6281******890"
     assert mask_email("budi.santoso@mail.com") == "b***@mail.com"
     assert mask_name("Budi Santoso") == "B. S."
     assert mask_phone(None) is None and mask_email(float("nan")) is None
