@@ -223,7 +223,7 @@ def column_alerts(frame: pd.DataFrame, table: str, categories: dict[str, str] | 
             optional = categories is not None and categories.get(column) not in CORE_CATEGORIES
             alerts.append(_alert("missing_values", n - n_filled, n, table, column,
                                  rule="missing_values_optional" if optional else "missing_values"))
-        if n > 1 and frame.loc[filled, column].astype(str).nunique() == 1:
+        if n_filled > 1 and frame.loc[filled, column].astype(str).nunique() == 1:
             alerts.append(_alert("constant_column", n, n, table, column))
     return alerts
 
