@@ -1,0 +1,47 @@
+"""Helpers for the benchmark scripts: timing in a fresh child process with its peak memory."""
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import platform
+import resource
+import time
+from pathlib import Path
+
+
+def _child(queue, func, args, kwargs):
+    start = time.perf_counter()
+    value = func(*args, **kwargs)
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put((seconds, peak_mb, value))
+
+
+def measure(func, *args, **kwargs) -> dict:
+    """Run ``func`` in a forked child; return its wall seconds, peak RSS (MB) and return value.
+
+    The child starts from the parent's memory, so peak RSS includes what the parent held:
+    build inputs lazily inside ``func`` (or from a file) when memory matters.
+    """
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(queue, func, args, kwargs))
+    proc.start()
+    seconds, peak_mb, value = queue.get()
+    proc.join()
+    return {"seconds": round(seconds, 3), "peak_mb": round(peak_mb, 1), "value": value}
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    import os
+    return {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(), "python": platform.python_version(),
+            "system": f"{platform.system()} {platform.release()}"}
+
+
+def write_json(path: str | Path | None, payload: dict) -> None:
+    """Write a benchmark's figures (UTF-8 JSON) when ``--out`` was given."""
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
