@@ -1,0 +1,162 @@
+"""Why a customer is at risk: global permutation importance and per-customer reason codes.
+
+Reason codes are model-based: for each group of related features the customer's values are
+replaced by a typical customer's (the training median, or the most common level) and the drop
+in predicted churn probability is that group's contribution. The groups with the largest
+contributions become readable reasons ("current gap 3.1× the usual 40 days").
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.inspection import permutation_importance
+
+from crmlib.formatting import format_money, format_number, format_percent
+from crmlib.i18n import labels, t
+
+#: Related features explained together, in display order.
+REASON_GROUPS = {
+    "recency": ("recency_days",),
+    "gap": ("gap_ratio", "ipt_mean_days", "last_gap_days"),
+    "spend_trend": ("spend_trend", "spend_recent", "spend_previous"),
+    "freq_trend": ("freq_trend", "freq_recent", "freq_previous"),
+    "frequency": ("frequency", "purchases_per_year"),
+    "spend": ("monetary_mean", "monetary_total", "spend_last_year"),
+    "tenure": ("tenure_days",),
+    "categories": ("n_categories",),
+    "returns": ("return_share",),
+    "channel": ("main_channel",),
+    "age": ("age",),
+}
+
+
+def permutation_importance_table(model, X: pd.DataFrame, y, n_repeats: int = 5,
+                                 random_state: int = 0, max_rows: int | None = 20_000) -> pd.DataFrame:
+    """Drop in holdout ROC AUC when each feature is shuffled (mean and sd over repeats), largest first.
+
+    At most ``max_rows`` rows (a fixed random subsample) are used, to keep it quick.
+    """
+    y = np.asarray(y, int)
+    if max_rows is not None and len(X) > max_rows:
+        rows = np.sort(np.random.default_rng(random_state).choice(len(X), max_rows, replace=False))
+        X, y = X.iloc[rows], y[rows]
+    found = permutation_importance(model, X, y, scoring="roc_auc", n_repeats=n_repeats,
+                                   random_state=random_state)
+    table = pd.DataFrame({"feature": list(X.columns), "importance": found.importances_mean,
+                          "importance_sd": found.importances_std})
+    return table.sort_values(["importance", "feature"], ascending=[False, True], kind="stable") \
+        .reset_index(drop=True)
+
+
+def reference_values(X: pd.DataFrame) -> dict:
+    """A typical customer: median of each numeric column, most common level of the others."""
+    values = {}
+    for column in X.columns:
+        if pd.api.types.is_numeric_dtype(X[column]):
+            values[column] = float(X[column].median()) if X[column].notna().any() else np.nan
+        else:
+            mode = X[column].dropna().mode()
+            values[column] = mode.iloc[0] if len(mode) else np.nan
+    return values
+
+
+def reason_groups(columns) -> dict[str, tuple[str, ...]]:
+    """:data:`REASON_GROUPS` restricted to ``columns``, plus one group per other column."""
+    present = set(columns)
+    groups = {name: tuple(c for c in cols if c in present) for name, cols in REASON_GROUPS.items()}
+    groups = {name: cols for name, cols in groups.items() if cols}
+    covered = {c for cols in groups.values() for c in cols}
+    groups.update({c: (c,) for c in columns if c not in covered})
+    return groups
+
+
+def contributions(model, X: pd.DataFrame, reference: dict) -> pd.DataFrame:
+    """Per customer and reason group: predicted probability minus the probability with the
+    group set to the reference values (positive = raises the churn risk)."""
+    base = model.predict_proba(X)[:, 1]
+    out = {}
+    for name, columns in reason_groups(X.columns).items():
+        typical = X.copy()
+        for column in columns:
+            typical[column] = reference[column]
+        out[name] = base - model.predict_proba(typical)[:, 1]
+    return pd.DataFrame(out, index=X.index)
+
+
+def reason_codes(model, X: pd.DataFrame, reference: dict, top: int = 3, min_effect: float = 0.01,
+                 lang: str = "en", currency: str = "IDR", window_days: int = 90) -> pd.DataFrame:
+    """Up to ``top`` readable reasons per customer (``reason_1``…), strongest first.
+
+    Only groups that raise the predicted risk by at least ``min_effect`` are named; the
+    ``reason_codes`` column holds the group names (``recency;gap``) for filtering.
+    """
+    effects = contributions(model, X, reference)
+    groups = reason_groups(X.columns)
+    values = effects.to_numpy()
+    names = np.asarray(effects.columns)
+    order = np.argsort(-values, axis=1, kind="stable")[:, :top]
+    rows = []
+    for i, picks in enumerate(order):
+        record = X.iloc[i]
+        chosen = [names[j] for j in picks if values[i, j] >= min_effect
+                  and not _missing(record, groups[names[j]])]
+        texts = [describe(name, record, lang, currency, window_days) for name in chosen]
+        texts += [""] * (top - len(texts))
+        rows.append([";".join(chosen)] + texts)
+    columns = ["reason_codes"] + [f"reason_{k + 1}" for k in range(top)]
+    return pd.DataFrame(rows, columns=columns, index=X.index)
+
+
+def _missing(record: pd.Series, columns) -> bool:
+    """True when a categorical reason has no value (a missing attribute is no reason to name)."""
+    return any(not isinstance(record[c], (int, float, np.number)) and pd.isna(record[c])
+               for c in columns)
+
+
+def describe(group: str, row: pd.Series, lang: str = "en", currency: str = "IDR",
+             window_days: int = 90) -> str:
+    """The reason ``group`` in words, with the customer's own figures."""
+    def number(column, decimals=0):
+        return format_number(float(row[column]), decimals, lang)
+
+    if group == "recency":
+        return t("churn_reason_recency", lang, days=number("recency_days"))
+    if group == "gap":
+        if pd.isna(row.get("gap_ratio")):
+            return t("churn_reason_single", lang)
+        if row["gap_ratio"] < 1:
+            return t("churn_reason_rare", lang, usual=number("ipt_mean_days"))
+        return t("churn_reason_gap", lang, ratio=number("gap_ratio", 1), usual=number("ipt_mean_days"))
+    if group == "spend_trend":
+        recent, previous = float(row["spend_recent"]), float(row["spend_previous"])
+        if previous > 0:
+            change = format_percent(abs(recent - previous) / previous, 0, lang)
+            key = "churn_reason_spend_down" if recent < previous else "churn_reason_spend_up"
+            return t(key, lang, change=change, days=window_days)
+        key = "churn_reason_spend_new" if recent > 0 else "churn_reason_spend_none"
+        return t(key, lang, days=window_days if recent > 0 else 2 * window_days)
+    if group == "freq_trend":
+        return t("churn_reason_freq", lang, recent=number("freq_recent"),
+                 previous=number("freq_previous"), days=window_days)
+    if group == "frequency":
+        return t("churn_reason_frequency", lang, n=number("frequency"))
+    if group == "spend":
+        return t("churn_reason_spend", lang,
+                 amount=format_money(float(row["monetary_mean"]), currency, lang))
+    if group == "tenure":
+        return t("churn_reason_tenure", lang, days=number("tenure_days"))
+    if group == "categories":
+        return t("churn_reason_categories", lang, n=number("n_categories"))
+    if group == "returns":
+        return t("churn_reason_returns", lang, share=format_percent(float(row["return_share"]), 0, lang))
+    if group == "channel":
+        return t("churn_reason_channel", lang, channel=row["main_channel"])
+    if group == "age":
+        return t("churn_reason_age", lang, age=number("age") if pd.notna(row["age"]) else "–")
+    return t("churn_reason_attribute", lang, name=text(f"churn_feature_{group}", group, lang),
+             value=row[group])
+
+
+def text(key: str, fallback, lang: str = "en") -> str:
+    """The label ``key`` when defined, else ``fallback`` as text (e.g. a client's own segment name)."""
+    return t(key, lang) if key in labels() else str(fallback)
