@@ -17,3 +17,14 @@ def require_dataset(*parts: str):
     if not path.exists():
         pytest.skip(f"shared dataset {'/'.join(parts)} not available (set {paths.DATASETS_ENV})")
     return path
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory, sample_params_file):
+    """The whole workbook run once on the sample (as `make report` does), shared by the tests."""
+    from crmlib.params import load_params
+    from crmlib.runner import run_workbook
+
+    out = tmp_path_factory.mktemp("outputs")
+    result = run_workbook(load_params(sample_params_file), out_root=out, progress=False)
+    return result

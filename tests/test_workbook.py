@@ -1,0 +1,46 @@
+"""The whole workbook on the bundled sample, end to end (what `make report` runs)."""
+from __future__ import annotations
+
+import json
+
+from crmlib.paths import SAMPLE_DIR
+from crmlib.runner import discover_notebooks
+
+
+def test_every_notebook_runs_and_is_linked(sample_run):
+    failed = [nb.error for nb in sample_run.notebooks if nb.status != "ok"]
+    assert failed == []
+    names = [nb.stem for nb in discover_notebooks()]
+    assert [nb.name for nb in sample_run.notebooks] == names
+    index = (sample_run.run_dir / "index.html").read_text(encoding="utf-8")
+    for name in names:
+        folder = sample_run.run_dir / name
+        assert f"{name}/report.html" in index
+        assert (folder / "report.html").stat().st_size > 10_000
+        results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+        assert results, f"{name} wrote an empty results.json"
+
+
+def test_validation_reconciles_with_the_sample_truth(sample_run):
+    report = json.loads((sample_run.run_dir / "validation" / "validation.json").read_text(encoding="utf-8"))
+    assert report["rows_in"] == report["rows_kept"] + report["rows_rejected"]
+    truth = json.loads((SAMPLE_DIR / "truth.json").read_text(encoding="utf-8"))
+    dirt = truth["injected_dirt"]["transactions"]
+    lines = (SAMPLE_DIR / "transactions.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert report["rows_in"] == len(lines) - 1
+    assert report["rejected_by_reason"] == {
+        "missing customer id": dirt["missing_customer_id"], "unparseable date": dirt["bad_date"],
+        "unparseable amount": dirt["bad_amount"], "cancelled order": dirt["cancelled"],
+        "exact duplicate line": dirt["duplicate_line"], "future date": dirt["future_date"]}
+    assert report["returns_kept"] == dirt["returned"]
+
+
+def test_reports_hide_code_and_contact_data(sample_run):
+    import re
+    phone = re.compile(r"(?:\+62|\b0)8\d{8,11}\b")
+    email = re.compile(r"[A-Za-z0-9._%+-]{2,}@[A-Za-z0-9-]+\.[A-Za-z.]{2,}")
+    for name in [nb.name for nb in sample_run.notebooks]:
+        html = (sample_run.run_dir / name / "report.html").read_text(encoding="utf-8")
+        assert "load_data(" not in html, f"{name}: code visible in the report"
+        assert not phone.findall(html), f"{name}: raw phone numbers in the report"
+        assert not email.findall(html), f"{name}: raw emails in the report"
