@@ -164,8 +164,9 @@ def plot_cash_flows(flows: pd.DataFrame, ax=None, currency: str = "IDR", lang: s
     ax.bar(x - 0.2, flows["profit"], width=0.4, color="#a9c6d3", label=t("ltv_nominal", lang))
     ax.bar(x + 0.2, flows["pv_profit"], width=0.4, color=ACCENT, label=t("ltv_today", lang))
     ax.set_xticks(x)
+    ax.set_ylim(0, float(flows["profit"].max()) * 1.2)
     money_axis(ax, "y", currency, lang)
-    ax.legend()
+    ax.legend(loc="upper center", ncol=2)
     return label(ax, t("ltv_cash_flows_title", lang), t("year", lang), t("ltv_axis_profit", lang))
 
 
@@ -217,26 +218,28 @@ def _fmt_input(name: str, value: float, currency: str, lang: str) -> str:
 
 
 def plot_base_projection(frame: pd.DataFrame, currency: str = "IDR", lang: str = "en",
-                         alternative: pd.DataFrame | None = None):
+                         alternative: pd.DataFrame | None = None, points: float = 0.05):
     """Customer base over the coming years (retained + new) and its cumulative profit today.
 
     ``alternative``: the same projection under the retention what-if, drawn as a line.
     """
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
+    uplift_label = t("ltv_with_uplift", lang, points=f"{100 * points:g}")
     years = frame["year"].to_numpy()
     left.bar(years, frame["retained"], color=ACCENT, label=t("ltv_retained", lang))
     left.bar(years, frame["new"], bottom=frame["retained"], color="#a9c6d3", label=t("ltv_new", lang))
     if alternative is not None:
         left.plot(years, alternative["active"], color="#c62828", marker="o",
-                  label=t("ltv_with_uplift", lang))
+                  label=uplift_label)
     left.set_xticks(years)
-    left.legend()
+    left.set_ylim(0, max(frame["active"].max(), 0 if alternative is None else alternative["active"].max()) * 1.3)
+    left.legend(loc="upper center", ncol=3, fontsize=9)
     label(left, t("ltv_projection_title", lang), t("year", lang), t("ltv_axis_active_customers", lang))
     right.plot(years, frame["cumulative_pv_profit"], color=ACCENT, marker="o",
                label=t("ltv_current_retention", lang))
     if alternative is not None:
         right.plot(years, alternative["cumulative_pv_profit"], color="#c62828", marker="o",
-                   label=t("ltv_with_uplift", lang))
+                   label=uplift_label)
     right.set_xticks(years)
     money_axis(right, "y", currency, lang)
     right.legend()

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from crmlib.formatting import format_money, format_percent
+from crmlib.formatting import format_money, format_number, format_percent
 from crmlib.i18n import t
 from crmlib.io import InputError
 
@@ -143,11 +143,15 @@ def perpetuity_ltv(yearly_profit: float, retention: float, discount_rate: float)
 LTV_FORMULA = r"\mathrm{LTV} = \sum_{t=1}^{n} \frac{R \cdot m \cdot r^{\,t-1}}{(1+d)^{t}}"
 
 
-def formula_with_values(inputs: LTVInputs) -> str:
+def formula_with_values(inputs: LTVInputs, lang: str = "en") -> str:
     """The LTV formula (LaTeX) with this scenario's numbers filled in."""
+    def number(value, decimals=0):
+        return format_number(value, decimals, lang).replace(",", "{,}")
+
     return (LTV_FORMULA + r" \quad\text{with}\quad "
-            + rf"R = {inputs.yearly_revenue:,.0f},\ m = {inputs.margin:g},\ r = {inputs.retention:.3g},\ "
-            + rf"n = {int(inputs.years)},\ d = {inputs.discount_rate:g}")
+            + rf"R = {number(inputs.yearly_revenue)},\ m = {number(inputs.margin, 2)},\ "
+            + rf"r = {number(inputs.retention, 3)},\ n = {int(inputs.years)},\ "
+            + rf"d = {number(inputs.discount_rate, 2)}")
 
 
 # --------------------------------------------------------------------------- what-ifs
@@ -499,3 +503,15 @@ def value_table(result: LTVResult, currency: str = "IDR", lang: str = "en") -> p
             for name, value in money.items()]
     rows.append((t("ltv_row_discount_loss", lang), format_percent(result.discount_loss, 1, lang)))
     return pd.DataFrame(rows, columns=[t("ltv_col_item", lang), t("value", lang)])
+
+
+def projection_table(frame: pd.DataFrame, currency: str = "IDR", lang: str = "en") -> pd.DataFrame:
+    """The base projection formatted for a slide (customers as whole numbers, money short)."""
+    shown = pd.DataFrame({t("year", lang): frame["year"]})
+    for column in ("retained", "new", "active"):
+        shown[t(f"ltv_{column}" if column != "active" else "ltv_axis_active_customers", lang)] = \
+            frame[column].map(lambda v: format_number(v, 0, lang))
+    for column, key in (("revenue", "revenue"), ("profit", "ltv_axis_profit"),
+                        ("pv_profit", "ltv_today"), ("cumulative_pv_profit", "ltv_axis_cum_profit")):
+        shown[t(key, lang)] = frame[column].map(lambda v: format_money(v, currency, lang))
+    return shown
