@@ -15,6 +15,7 @@ from crmlib.ltv._fit import (
     NotFittedError,
     covariance_from_hessian,
     maximise,
+    single_threaded_blas,
     summary_frame,
 )
 from crmlib.ltv.units import check_time_unit
@@ -96,7 +97,7 @@ class RepeatPurchaseModel:
     time_scale_params: tuple[str, ...] = ()
 
     def __init__(self, n_starts: int = 3, time_unit: str = "W",
-                 warm_start_rows: int = 50_000, random_state: int = 0):
+                 warm_start_rows: int = 20_000, random_state: int = 0):
         self.n_starts = n_starts
         self.time_unit = time_unit
         self.warm_start_rows = warm_start_rows
@@ -142,8 +143,9 @@ class RepeatPurchaseModel:
         time_scale = float(np.average(T_, weights=w))
         log_scale = np.array([np.log(time_scale) if name in self.time_scale_params else 0.0
                               for name in self.param_names])
-        optimum = maximise(self._loglik, data, start_data, self._starts(time_scale),
-                           n_customers, self.param_names, log_scale)
+        with single_threaded_blas():
+            optimum = maximise(self._loglik, data, start_data, self._starts(time_scale),
+                               n_customers, self.param_names, log_scale)
         self.params_ = dict(zip(self.param_names, map(float, optimum.theta)))
         self.loglik_ = optimum.loglik
         self.hessian_ = optimum.hessian
