@@ -51,8 +51,10 @@ def coerce_rfm(frequency, recency, T, weights=None):
     t_x = as_array(recency, "recency")
     T = as_array(T, "T")
     w = np.ones_like(x) if weights is None else as_array(weights, "weights")
-    if not (len(x) == len(t_x) == len(T) == len(w)):
-        raise ValueError("frequency, recency, T and weights must have the same length")
+    try:  # a single value (e.g. one T for a grid of customers) applies to all rows
+        x, t_x, T, w = (np.array(a) for a in np.broadcast_arrays(x, t_x, T, w))
+    except ValueError:
+        raise ValueError("frequency, recency, T and weights must have the same length") from None
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(t_x)) and np.all(np.isfinite(T))):
         raise ValueError("frequency, recency and T must be finite")
     if np.any(x < 0) or np.any(x != np.round(x)):

@@ -147,12 +147,23 @@ class BetaGeoModel(RepeatPurchaseModel):
         return _expected_count(r, alpha, a, b, 0.0, t)
 
     def conditional_expected_purchases(self, t, frequency, recency, T):
-        """E[Y(t) | x, t_x, T]: expected purchases in (T, T + t] given the history."""
+        """E[Y(t) | x, t_x, T]: expected purchases in (T, T + t] given the history.
+
+        ``t`` is one horizon or one per customer (model time unit).
+        """
         x, t_x, T_, _ = coerce_rfm(frequency, recency, T)
         r, alpha, a, b = self._theta()
         t = np.asarray(t, float)
         alive = np.asarray(self.probability_alive(x, t_x, T_))
         return output_like(frequency, alive * _expected_count(r, alpha + T_, a, b + x, x, t))
+
+    def conditional_expected_purchases_path(self, times, frequency, recency, T) -> np.ndarray:
+        """E[Y(t) | history] for each t in ``times``: array (len(times), customers)."""
+        x, t_x, T_, _ = coerce_rfm(frequency, recency, T)
+        r, alpha, a, b = self._theta()
+        alive = np.asarray(self.probability_alive(x, t_x, T_))
+        return np.stack([alive * _expected_count(r, alpha + T_, a, b + x, x, float(t))
+                         for t in np.atleast_1d(times)])
 
 
 def _expected_count(r, alpha, a, b, x, t):

@@ -261,13 +261,24 @@ class ParetoNBDModel(RepeatPurchaseModel):
         return r * beta / alpha * _power_ratio(beta / (beta + t), s)
 
     def conditional_expected_purchases(self, t, frequency, recency, T):
-        """E[Y(t) | x, t_x, T]: expected purchases in (T, T + t] given the history."""
+        """E[Y(t) | x, t_x, T]: expected purchases in (T, T + t] given the history.
+
+        P(alive) (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)];
+        ``t`` is one horizon or one per customer (model time unit).
+        """
         x, t_x, T_, _ = coerce_rfm(frequency, recency, T)
+        return output_like(frequency, self._path(np.asarray(t, float)[None], x, t_x, T_)[0])
+
+    def conditional_expected_purchases_path(self, times, frequency, recency, T) -> np.ndarray:
+        """E[Y(t) | history] for each t in ``times``: array (len(times), customers)."""
+        x, t_x, T_, _ = coerce_rfm(frequency, recency, T)
+        return self._path(np.atleast_1d(np.asarray(times, float)), x, t_x, T_)
+
+    def _path(self, times, x, t_x, T_):
         r, alpha, s, beta = self._theta()
-        t = np.asarray(t, float)
         alive = np.asarray(self.probability_alive(x, t_x, T_))
-        rate = (r + x) * (beta + T_) / (alpha + T_)
-        return output_like(frequency, alive * rate * _power_ratio((beta + T_) / (beta + T_ + t), s))
+        rate = alive * (r + x) * (beta + T_) / (alpha + T_)
+        return np.stack([rate * _power_ratio((beta + T_) / (beta + T_ + t), s) for t in times])
 
 
 def _power_ratio(y, s):
