@@ -36,7 +36,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from crmlib.formatting import format_number, format_percent
+from crmlib.formatting import format_money, format_number, format_percent
 from crmlib.i18n import check_lang, labels, t
 from crmlib.io import InputError
 
@@ -471,6 +471,11 @@ def standardised_means(model: CustomerClusters, features: pd.DataFrame) -> pd.Da
     return scaled.groupby(model.predict(features)).mean().sort_index()
 
 
+def distinctive_features(means: pd.DataFrame, cluster: int, n: int = 2) -> list[str]:
+    """The ``n`` features on which ``cluster``'s standardised mean is farthest from 0."""
+    return list(means.loc[cluster].abs().sort_values(ascending=False, kind="stable").index[:n])
+
+
 def pca_map(model: CustomerClusters, features: pd.DataFrame,
             random_state: int = 42) -> tuple[pd.DataFrame, np.ndarray]:
     """Customers on the first two principal components of the standardised features.
@@ -646,3 +651,56 @@ def feature_label(name: str, lang: str = "en") -> str:
 def cluster_table(profile: pd.DataFrame, persona_frame: pd.DataFrame) -> pd.DataFrame:
     """The export ``cluster_profiles.csv``: persona, 4R, programme, size, revenue and medians."""
     return persona_frame[["persona", "r", "programme"]].join(profile).reset_index()
+
+
+_MONEY_MEDIANS = ("median_monetary_total", "median_monetary_mean")
+
+
+def profile_display(profile: pd.DataFrame, persona_frame: pd.DataFrame, currency: str = "IDR",
+                    lang: str = "en") -> pd.DataFrame:
+    """The profile table for people: persona, size, shares in %, money in short form, medians."""
+    table = pd.DataFrame(index=profile.index)
+    table[t("cluster_persona_col", lang)] = persona_frame["persona"]
+    table[t("customers", lang)] = profile["customers"].map(lambda v: format_number(v, 0, lang))
+    table[t("cluster_customer_share", lang)] = profile["customer_share"].map(
+        lambda v: format_percent(v, 0, lang))
+    table[t("cluster_revenue_share", lang)] = profile["revenue_share"].map(
+        lambda v: format_percent(v, 0, lang))
+    for column in [c for c in profile if c.startswith("median_")]:
+        name = column.removeprefix("median_")
+        if column in _MONEY_MEDIANS:
+            values = profile[column].map(lambda v: format_money(v, currency, lang, short=True))
+        else:
+            values = profile[column].map(lambda v: format_number(v, 0 if abs(v) >= 10 else 1, lang))
+        table[f"{t('cluster_median', lang)}: {feature_label(name, lang)}"] = values
+    table.index.name = t("cluster_cluster", lang)
+    return table
+
+
+def cluster_assignments(clusters: pd.Series, persona_frame: pd.DataFrame) -> pd.DataFrame:
+    """The export ``clusters.csv``: customer_id, cluster, persona (sorted by customer_id)."""
+    frame = clusters.rename("cluster").rename_axis("customer_id").reset_index()
+    frame["persona"] = frame["cluster"].map(persona_frame["persona"])
+    return frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+
+def cluster_results(selection: KSelection, profile: pd.DataFrame, persona_frame: pd.DataFrame,
+                    agreement: SegmentAgreement | None = None) -> dict:
+    """The headline figures for ``results.json`` (keys described in ``docs/cluster.md``)."""
+    return {
+        "k": selection.k,
+        "k_rule": selection.rule,
+        "k_knee": selection.knee,
+        "k_candidates": selection.candidates,
+        "k_selection": selection.to_results(),
+        "stability_threshold": STABILITY_THRESHOLD,
+        "algorithm": selection.algorithm,
+        "n_customers": selection.n_customers,
+        "clusters": {str(c): {"persona": persona_frame.loc[c, "persona"],
+                              "r": persona_frame.loc[c, "r"],
+                              "customers": int(profile.loc[c, "customers"]),
+                              "revenue_share": float(profile.loc[c, "revenue_share"])}
+                     for c in profile.index},
+        "rfm_agreement_ari": None if agreement is None else agreement.ari,
+        "rfm_agreement_ami": None if agreement is None else agreement.ami,
+    }
