@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--out", type=Path, default=Path("outputs") / "validation",
                           help="folder for validation.json, clean_transactions.csv, rejected_rows.csv")
 
+    sub.add_parser("params", help="list every parameter the notebooks declare (markdown table)")
+
     synth = sub.add_parser("synth", help="generate a synthetic Indonesian retail customer base")
     synth.add_argument("--customers", type=int, default=3000)
     synth.add_argument("--seed", type=int, default=42)
@@ -47,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "validate":
             return _validate(args)
+        if args.command == "params":
+            from crmlib.runner import parameter_reference
+            print(parameter_reference(), end="")
+            return 0
         return _synth(args)
     except InputError as err:
         print(f"crm {args.command}: {err}", file=sys.stderr)

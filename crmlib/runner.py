@@ -68,16 +68,55 @@ def discover_notebooks(directory: Path = paths.NOTEBOOKS_DIR) -> list[Path]:
     return sorted(p for p in directory.glob("[0-9][0-9]_*.ipynb"))
 
 
-def declared_parameters(notebook: Path) -> dict:
-    """Names and default values declared in the notebook's ``parameters`` cell (literals only)."""
-    declared = {}
-    for name, info in papermill.inspect_notebook(str(notebook)).items():
+def parameters_cell(notebook: Path) -> list[tuple[str, object, str]]:
+    """(name, default, comment) for each assignment in the cell tagged ``parameters``.
+
+    Parsed with :mod:`ast` (defaults must be literals) and the line's ``#`` comment as help.
+    """
+    nb = nbformat.read(notebook, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not cells:
+        raise InputError(f"{notebook.name}: no cell tagged 'parameters'.")
+    source = cells[0].source
+    lines = source.splitlines()
+    found = []
+    for node in ast.parse(source).body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)):
+            continue
+        name = node.targets[0].id
         try:
-            declared[name] = ast.literal_eval(info["default"])
-        except (ValueError, SyntaxError):
-            raise InputError(f"{notebook.name}: parameter `{name}` = {info['default']} is not a literal; "
-                             "the parameters cell must hold literals only.") from None
-    return declared
+            value = ast.literal_eval(node.value)
+        except ValueError:
+            raise InputError(f"{notebook.name}: parameter `{name}` is not a literal; the parameters "
+                             "cell must hold literals only.") from None
+        line = lines[node.end_lineno - 1]
+        comment = line[node.end_col_offset:].strip()
+        found.append((name, value, comment[1:].strip() if comment.startswith("#") else ""))
+    return found
+
+
+def declared_parameters(notebook: Path) -> dict:
+    """Names and default values declared in the notebook's ``parameters`` cell."""
+    return {name: value for name, value, _ in parameters_cell(notebook)}
+
+
+def parameter_reference(directory: Path = paths.NOTEBOOKS_DIR) -> str:
+    """Markdown table of every parameter: default, the notebooks declaring it, its comment."""
+    rows: dict[str, dict] = {}
+    for notebook in discover_notebooks(directory):
+        for name, value, comment in parameters_cell(notebook):
+            row = rows.setdefault(name, {"default": value, "notebooks": [], "help": ""})
+            row["notebooks"].append(notebook.stem[:2])
+            row["help"] = row["help"] or comment
+    everywhere = len(discover_notebooks(directory))
+    lines = ["| key | default | notebooks | meaning |", "| --- | --- | --- | --- |"]
+    for name, row in sorted(rows.items(), key=lambda item: (len(item[1]["notebooks"]) < everywhere,
+                                                             item[1]["notebooks"], item[0])):
+        where = "all" if len(row["notebooks"]) == everywhere else ", ".join(row["notebooks"])
+        default = json.dumps(row["default"], ensure_ascii=False).replace("|", "\\|")
+        lines.append(f"| `{name}` | `{default}` | {where} | {row['help'].replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
 
 
 def select(notebooks: list[Path], only: list[str] | None) -> list[Path]:

@@ -118,3 +118,24 @@ def test_cli_bad_input_is_a_clear_message_not_a_traceback(tmp_path, capsys):
     assert "nope.csv" in err and "Traceback" not in err
     assert main(["validate", str(SAMPLE), "--set", "delimeter=;"]) == 2
     assert "did you mean 'delimiter'" in capsys.readouterr().err
+
+
+def test_parameter_reference_is_in_sync_with_the_notebooks():
+    """docs/parameters.md holds the table `crm params` prints (regenerate it when a cell changes)."""
+    from crmlib.runner import parameter_reference
+    docs = (paths.PROJECT_ROOT / "docs" / "parameters.md").read_text(encoding="utf-8")
+    assert parameter_reference() in docs, "docs/parameters.md is stale: run `crm params` and paste the table"
+
+
+def test_parameters_cell_is_parsed_with_comments(tmp_path):
+    from crmlib.runner import parameters_cell
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell('a = [0.3, 0.6]  # low < 0.3 <= medium: "x" = y\nb = None\n',
+                                          metadata={"tags": ["parameters"]})]
+    nbformat.write(nb, tmp_path / "01_x.ipynb")
+    assert parameters_cell(tmp_path / "01_x.ipynb") == [("a", [0.3, 0.6], 'low < 0.3 <= medium: "x" = y'),
+                                                        ("b", None, "")]
+    nb.cells[0].source = "a = some_function()\n"
+    nbformat.write(nb, tmp_path / "01_x.ipynb")
+    with pytest.raises(InputError, match="literals only"):
+        parameters_cell(tmp_path / "01_x.ipynb")
