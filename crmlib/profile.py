@@ -103,7 +103,7 @@ def completeness(customers: pd.DataFrame | None, overrides: dict | None = None) 
 
 
 def completeness_matrix(customers: pd.DataFrame | None, overrides: dict | None = None,
-                        by: str = "signup_date") -> pd.DataFrame:
+                        by: str = "signup_date", lang: str = "en") -> pd.DataFrame:
     """Share filled per field (rows ``category · field``) for all customers and per year of ``by``.
 
     The columns are ``all`` and, when ``by`` is a date column of the table, one per year (so a
@@ -120,8 +120,28 @@ def completeness_matrix(customers: pd.DataFrame | None, overrides: dict | None =
         per_year = filled.groupby(years).mean().T
         per_year.columns = [str(int(y)) for y in per_year.columns]
         table = table.join(per_year)
-    table.index = [f"{categories[f]} · {f}" for f in order]
+    table.index = [f"{t('profile_category_' + categories[f], lang)} · {f}" for f in order]
     return table
+
+
+def completeness_display(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """:func:`completeness` for people: category, field, in the file (yes/no), share filled."""
+    return pd.DataFrame({
+        t("profile_category", lang): [t(f"profile_category_{c}", lang) for c in table["category"]],
+        t("profile_field", lang): table["field"].to_numpy(),
+        t("profile_present", lang): [t("profile_yes" if p else "profile_no", lang) for p in table["present"]],
+        t("profile_filled", lang): [format_percent(s, 0, lang) if p else t("not_available", lang)
+                                    for s, p in zip(table["share_filled"], table["present"])],
+    })
+
+
+def so_what_completeness(table: pd.DataFrame, lang: str = "en") -> str:
+    """One sentence: the least filled field and the expected fields the file lacks."""
+    present = table.loc[table["present"]]
+    absent = ", ".join(table.loc[~table["present"], "field"]) or t("profile_none", lang)
+    weakest = present.sort_values(["share_filled", "field"], kind="mergesort").iloc[0]
+    return t("profile_sowhat_completeness", lang, field=weakest["field"],
+             share=format_percent(weakest["share_filled"], 0, lang), absent=absent)
 
 
 def customer_profile(transactions: pd.DataFrame, customers: pd.DataFrame | None = None,
@@ -252,6 +272,16 @@ def profile_display(figures: dict, lang: str = "en") -> pd.DataFrame:
         t("share", lang): [na if s is None or pd.isna(s) else format_percent(s, 0, lang)
                            for s in table["share"]],
     })
+
+
+def so_what_slide(figures: dict, lang: str = "en") -> str:
+    """One sentence under the slide: who can be reached and who is buying."""
+    total = figures["customers_total"] or np.nan
+    active = format_percent(figures["customers_active"] / total, 0, lang)
+    if figures.get("customers_contactable") is None:
+        return t("profile_sowhat_slide_no_customers", lang, active=active, days=figures["active_window_days"])
+    return t("profile_sowhat_slide", lang, contactable=format_percent(figures["customers_contactable"] / total, 0, lang),
+             active=active, days=figures["active_window_days"])
 
 
 def key_messages(figures: dict, retention_by_year: dict | None = None, alerts: pd.DataFrame | None = None,

@@ -375,6 +375,14 @@ def alerts_display(alerts: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     })
 
 
+def so_what(alerts: pd.DataFrame, lang: str = "en") -> str:
+    """One sentence: how many high and medium findings, and what to do first."""
+    if alerts.empty:
+        return t("profile_no_alerts", lang)
+    counts = alerts["severity"].value_counts()
+    return t("profile_sowhat_quality", lang, high=int(counts.get("high", 0)), medium=int(counts.get("medium", 0)))
+
+
 def alerts_for_results(alerts: pd.DataFrame) -> list[dict]:
     """``[{name, severity, count}]`` for results.json, in the table's order."""
     return [{"name": name, "severity": level, "count": int(count)}

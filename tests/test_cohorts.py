@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from crmlib.cohorts import (AVERAGE_YEARLY_RETENTION, cohort_retention, monthly_trends, purchase_days,
-                            retention_by_period, retention_rate_by_year, seasonality_index)
+                            retention_by_period, retention_rates, seasonality_index)
 from crmlib.io import InputError
 
 
@@ -26,7 +26,7 @@ def test_practitioners_example_1000_active_600_still_active_is_60_percent():
     row = table.iloc[0]
     assert (row["active"], row["retained"], row["lost"]) == (1000, 600, 400)
     assert row["retention_rate"] == 0.60
-    assert retention_rate_by_year(table) == {"2017": 0.60}
+    assert retention_rates(table) == {"2017": 0.60}
 
 
 def test_real_client_ratio_17_percent():
