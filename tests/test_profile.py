@@ -127,9 +127,9 @@ def test_completeness_matrix_by_signup_year():
                               "signup_date": pd.to_datetime(["2023-02-01", "2023-05-01", "2024-01-01"])})
     matrix = completeness_matrix(customers)
     assert list(matrix.columns) == ["all", "2023", "2024"]
-    assert matrix.loc["contact · email", "all"] == pytest.approx(2 / 3)
-    assert matrix.loc["contact · email", "2023"] == 0.5
-    assert matrix.loc["contact · email", "2024"] == 1.0
+    assert matrix.loc["Contact · email", "all"] == pytest.approx(2 / 3)
+    assert matrix.loc["Contact · email", "2023"] == 0.5
+    assert matrix.loc["Contact · email", "2024"] == 1.0
 
 
 def test_key_messages_say_what_the_figures_say(tx, customers):
@@ -149,3 +149,8 @@ def test_key_messages_without_customers(tx):
     messages = key_messages(customer_profile(tx, None, AS_OF), None, None, "en")
     assert len(messages) >= 3
     assert "no customers table" in messages[1]
+
+
+def test_completeness_matrix_rows_in_bahasa_indonesia():
+    customers = pd.DataFrame({"customer_id": ["a"], "email": ["x@example.com"], "occupation": [None]})
+    assert list(completeness_matrix(customers, lang="id").index) == ["Kontak · email", "Potensi · occupation"]
