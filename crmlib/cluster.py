@@ -603,13 +603,14 @@ class SegmentAgreement:
 
 
 def compare_segments(clusters: pd.Series, segments: pd.Series, lang: str = "en",
-                     cluster_names: pd.Series | None = None) -> SegmentAgreement:
+                     cluster_names: pd.Series | None = None, order=None) -> SegmentAgreement:
     """Cross-tab clusters (rows) × segments (columns) with the adjusted Rand index.
 
     Both Series are indexed by customer_id; customers in both are compared. ARI is 1 for the
     same partition and about 0 for agreement no better than chance; AMI (adjusted mutual
     information) is given alongside. The sentences say which segment dominates each cluster
-    and which segment is split most across clusters.
+    and which segment is split most across clusters. ``order`` lists the segments in display
+    order (segments without customers are left out).
     """
     check_lang(lang)
     joined = pd.concat({"cluster": clusters, "segment": segments}, axis=1, join="inner").dropna()
@@ -617,6 +618,9 @@ def compare_segments(clusters: pd.Series, segments: pd.Series, lang: str = "en",
         raise InputError("no customer is in both the clusters and the segments: the two must be "
                          "indexed by the same customer_id.")
     crosstab = pd.crosstab(joined["cluster"], joined["segment"]).sort_index()
+    if order is not None:
+        listed = [s for s in order if s in crosstab.columns]
+        crosstab = crosstab[listed + sorted(c for c in crosstab.columns if c not in listed)]
     shares = crosstab.div(crosstab.sum(axis=1), axis=0)
     ari = float(adjusted_rand_score(joined["cluster"], joined["segment"]))
     ami = float(adjusted_mutual_info_score(joined["cluster"], joined["segment"]))
