@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from crmlib.churn import baselines
-from crmlib.churn.features import churn_snapshot, feature_columns, purchase_history
+from crmlib.churn.features import ATTRIBUTE_COLUMNS, churn_snapshot, feature_columns, purchase_history
 from crmlib.io import InputError
 
 #: Learned models (the baselines are ``recency`` and, with the LTV module, ``bgnbd``).
@@ -52,11 +52,11 @@ def backtest_cutoffs(as_of_date, horizon_days: int = 90, n_cutoffs: int = 4,
 
 def build_snapshots(data, cutoffs, horizon_days: int = 90, customers=None,
                     lookback_days: int | None = 365, inactive_days: int = 90,
-                    window_days: int = 90) -> pd.DataFrame:
+                    window_days: int = 90, attributes=ATTRIBUTE_COLUMNS) -> pd.DataFrame:
     """Stacked :func:`~crmlib.churn.features.churn_snapshot` tables, one block per cutoff."""
     history = purchase_history(data) if isinstance(data, pd.DataFrame) else data
     blocks = [churn_snapshot(history, c, horizon_days, customers, lookback_days, inactive_days,
-                             window_days) for c in cutoffs]
+                             window_days, attributes) for c in cutoffs]
     return pd.concat(blocks, ignore_index=True)
 
 
@@ -143,7 +143,8 @@ class BacktestResult:
 def run_backtest(data, cutoffs, horizon_days: int = 90, customers=None,
                  lookback_days: int | None = 365, inactive_days: int = 90, window_days: int = 90,
                  models: tuple[str, ...] = ("recency",) + MODEL_NAMES, bgnbd: bool = True,
-                 class_weight=None, random_state: int = 0) -> BacktestResult:
+                 class_weight=None, random_state: int = 0,
+                 attributes=ATTRIBUTE_COLUMNS) -> BacktestResult:
     """Snapshots at ``cutoffs``, models fitted on the training cutoffs, scored on the test cutoff.
 
     With ``bgnbd=True`` and the LTV module installed, the BG/NBD baseline (fitted on the
@@ -151,7 +152,7 @@ def run_backtest(data, cutoffs, horizon_days: int = 90, customers=None,
     """
     history = purchase_history(data) if isinstance(data, pd.DataFrame) else data
     snapshots = build_snapshots(history, cutoffs, horizon_days, customers, lookback_days,
-                                inactive_days, window_days)
+                                inactive_days, window_days, attributes)
     train, test = time_split(snapshots, horizon_days)
     numeric, categorical = feature_columns(train)
     numeric = [c for c in numeric if train[c].notna().any()]

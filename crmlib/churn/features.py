@@ -139,12 +139,13 @@ def _population(history: PurchaseHistory, c: int, lookback_days: int | None) -> 
 
 def churn_features(data, cutoff, customers: pd.DataFrame | None = None,
                    lookback_days: int | None = 365, inactive_days: int = 90,
-                   window_days: int = 90) -> pd.DataFrame:
+                   window_days: int = 90, attributes=ATTRIBUTE_COLUMNS) -> pd.DataFrame:
     """One row per customer of the population at ``cutoff``, from transactions on or before it.
 
     Columns: ``customer_id``, ``status`` (``active`` when fewer than ``inactive_days`` days have
     passed since the last purchase, else ``lapsed``), the :data:`BEHAVIOUR_FEATURES`, ``main_channel`` (with a channel column) and
-    ``age`` plus :data:`ATTRIBUTE_COLUMNS` present in ``customers``. Trends compare the last
+    ``age`` plus the ``attributes`` columns present in ``customers`` (default
+    :data:`ATTRIBUTE_COLUMNS`). Trends compare the last
     ``window_days`` with the ``window_days`` before them. Sorted by ``customer_id``.
     """
     history = _as_history(data)
@@ -209,7 +210,7 @@ def churn_features(data, cutoff, customers: pd.DataFrame | None = None,
     if main_channel is not None:
         out["main_channel"] = main_channel
     if customers is not None:
-        out = _with_attributes(out, customers, pd.Timestamp(cutoff))
+        out = _with_attributes(out, customers, pd.Timestamp(cutoff), attributes)
     return out
 
 
@@ -255,7 +256,8 @@ def _plain(values: pd.Series) -> np.ndarray:
     return values.where(values.notna(), np.nan).to_numpy()
 
 
-def _with_attributes(features: pd.DataFrame, customers: pd.DataFrame, cutoff: pd.Timestamp):
+def _with_attributes(features: pd.DataFrame, customers: pd.DataFrame, cutoff: pd.Timestamp,
+                     attributes=ATTRIBUTE_COLUMNS):
     """Add age at the cutoff and the low-cardinality customer attributes present."""
     if "customer_id" not in customers:
         raise InputError("the customers table has no customer_id column; map it with "
@@ -268,7 +270,7 @@ def _with_attributes(features: pd.DataFrame, customers: pd.DataFrame, cutoff: pd
         birth = pd.to_datetime(table["birth_date"], errors="coerce")
         age = (cutoff - birth).dt.days / 365.25
         keep["age"] = age.where((age >= 10) & (age <= 100)).reindex(keep.index)
-    for column in ATTRIBUTE_COLUMNS:
+    for column in attributes:
         if column in table:
             values = table[column].astype("string").str.strip().replace("", pd.NA)
             if 1 < values.nunique() <= MAX_LEVELS:
@@ -278,11 +280,12 @@ def _with_attributes(features: pd.DataFrame, customers: pd.DataFrame, cutoff: pd
 
 def churn_snapshot(data, cutoff, horizon_days: int = 90, customers: pd.DataFrame | None = None,
                    lookback_days: int | None = 365, inactive_days: int = 90,
-                   window_days: int = 90) -> pd.DataFrame:
+                   window_days: int = 90, attributes=ATTRIBUTE_COLUMNS) -> pd.DataFrame:
     """Features and label at one cutoff: :func:`churn_features` + ``churned`` + ``cutoff``."""
     history = _as_history(data)
     labels = churn_labels(history, cutoff, horizon_days, lookback_days)
-    features = churn_features(history, cutoff, customers, lookback_days, inactive_days, window_days)
+    features = churn_features(history, cutoff, customers, lookback_days, inactive_days, window_days,
+                              attributes)
     snap = features.merge(labels, on="customer_id", how="left", validate="one_to_one")
     snap.insert(0, "cutoff", pd.Timestamp(cutoff).normalize())
     return snap

@@ -47,7 +47,7 @@ def churn_durations(data, as_of_date, inactive_days: int = 90) -> pd.DataFrame:
 def first_spend_tiers(first_spend: pd.Series, labels=("low", "mid", "high")) -> pd.Series:
     """Terciles of the first purchase day's spend (known on day one, so no survivor bias)."""
     ranks = first_spend.rank(method="first")
-    return pd.qcut(ranks, len(labels), labels=list(labels)).astype(str)
+    return pd.qcut(ranks, len(labels), labels=list(labels))
 
 
 def kaplan_meier(durations: pd.DataFrame, segment: pd.Series | None = None,
@@ -59,12 +59,19 @@ def kaplan_meier(durations: pd.DataFrame, segment: pd.Series | None = None,
     median_days (NaN when more than half never churn) and survival at 180 and 365 days.
     Segments with fewer than ``min_customers`` customers are left out.
     """
-    groups = pd.Series("all", index=durations.index) if segment is None \
-        else pd.Series(np.asarray(segment, dtype=object), index=durations.index).fillna("missing")
+    if segment is None:
+        order, groups = ["all"], pd.Series("all", index=durations.index)
+    else:
+        segment = pd.Series(segment).reset_index(drop=True)
+        order = [str(c) for c in segment.cat.categories] if isinstance(segment.dtype, pd.CategoricalDtype) \
+            else sorted(segment.dropna().astype(str).unique())
+        groups = pd.Series(segment.astype(object).where(segment.notna(), "missing").astype(str).to_numpy(),
+                           index=durations.index)
+        order += ["missing"] if (groups == "missing").any() else []
     horizon = float(durations["duration_days"].max())
-    times = np.arange(0, horizon + 1, 30.0) if times is None else np.asarray(times, float)
+    times = np.arange(0, horizon + 1, 7.0) if times is None else np.asarray(times, float)
     curves, rows = {}, []
-    for name in sorted(groups.unique(), key=str):
+    for name in order:
         part = durations[groups == name]
         if len(part) < min_customers:
             continue
