@@ -18,9 +18,21 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
+from threadpoolctl import threadpool_limits
+
 from crmlib.churn import baselines
 from crmlib.churn.features import ATTRIBUTE_COLUMNS, churn_snapshot, feature_columns, purchase_history
 from crmlib.io import InputError
+
+#: OpenMP threads for gradient boosting. One thread: on a shared 2-core machine OpenMP's
+#: thread hand-offs cost far more than they save (20× slower predictions under load).
+N_THREADS = 1
+
+
+def model_threads():
+    """Context that limits scikit-learn's OpenMP threads to :data:`N_THREADS`."""
+    return threadpool_limits(limits=N_THREADS, user_api="openmp")
+
 
 #: Learned models (the baselines are ``recency`` and, with the LTV module, ``bgnbd``).
 MODEL_NAMES = ("logistic", "gradient_boosting")
@@ -158,10 +170,11 @@ def run_backtest(data, cutoffs, horizon_days: int = 90, customers=None,
     numeric = [c for c in numeric if train[c].notna().any()]
     pipelines = make_models(numeric, categorical, class_weight, random_state)
     X_train, y_train = train[numeric + categorical], train["churned"].astype(int)
-    fitted = {name: pipelines[name].fit(X_train, y_train) for name in models}
     predictions = test[["customer_id", "churned", "status"]].copy()
-    for name, model in fitted.items():
-        predictions[name] = model.predict_proba(test[numeric + categorical])[:, 1]
+    with model_threads():
+        fitted = {name: pipelines[name].fit(X_train, y_train) for name in models}
+        for name, model in fitted.items():
+            predictions[name] = model.predict_proba(test[numeric + categorical])[:, 1]
     notes = {}
     if bgnbd:
         score, note = baselines.bgnbd_churn_probability(history, test["customer_id"],
@@ -178,4 +191,6 @@ def run_backtest(data, cutoffs, horizon_days: int = 90, customers=None,
 def refit(result: BacktestResult, name: str):
     """The model ``name`` refitted on every labelled snapshot (training + test), for scoring today."""
     both = pd.concat([result.train, result.test], ignore_index=True)
-    return clone(result.models[name]).fit(both[result.numeric + result.categorical], both["churned"].astype(int))
+    with model_threads():
+        return clone(result.models[name]).fit(both[result.numeric + result.categorical],
+                                              both["churned"].astype(int))

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.inspection import permutation_importance
 
+from crmlib.churn.backtest import model_threads
 from crmlib.formatting import format_money, format_number, format_percent
 from crmlib.i18n import labels, t
 
@@ -40,8 +41,9 @@ def permutation_importance_table(model, X: pd.DataFrame, y, n_repeats: int = 5,
     if max_rows is not None and len(X) > max_rows:
         rows = np.sort(np.random.default_rng(random_state).choice(len(X), max_rows, replace=False))
         X, y = X.iloc[rows], y[rows]
-    found = permutation_importance(model, X, y, scoring="roc_auc", n_repeats=n_repeats,
-                                   random_state=random_state)
+    with model_threads():
+        found = permutation_importance(model, X, y, scoring="roc_auc", n_repeats=n_repeats,
+                                       random_state=random_state)
     table = pd.DataFrame({"feature": list(X.columns), "importance": found.importances_mean,
                           "importance_sd": found.importances_std})
     return table.sort_values(["importance", "feature"], ascending=[False, True], kind="stable") \
@@ -73,13 +75,14 @@ def reason_groups(columns) -> dict[str, tuple[str, ...]]:
 def contributions(model, X: pd.DataFrame, reference: dict) -> pd.DataFrame:
     """Per customer and reason group: predicted probability minus the probability with the
     group set to the reference values (positive = raises the churn risk)."""
-    base = model.predict_proba(X)[:, 1]
     out = {}
-    for name, columns in reason_groups(X.columns).items():
-        typical = X.copy()
-        for column in columns:
-            typical[column] = reference[column]
-        out[name] = base - model.predict_proba(typical)[:, 1]
+    with model_threads():
+        base = model.predict_proba(X)[:, 1]
+        for name, columns in reason_groups(X.columns).items():
+            typical = X.copy()
+            for column in columns:
+                typical[column] = reference[column]
+            out[name] = base - model.predict_proba(typical)[:, 1]
     return pd.DataFrame(out, index=X.index)
 
 

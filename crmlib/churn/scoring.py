@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crmlib.churn.backtest import model_threads
 from crmlib.churn.targeting import expected_gain
 from crmlib.contacts import contactability
 from crmlib.io import InputError
@@ -46,7 +47,8 @@ def score_customers(model, features: pd.DataFrame, columns: list[str], value: pd
 
     Sorted by expected gain, highest first (ties by customer id).
     """
-    probability = model.predict_proba(features[columns])[:, 1]
+    with model_threads():
+        probability = model.predict_proba(features[columns])[:, 1]
     gain = expected_gain(probability, value, offer_cost, save_rate)
     scores = pd.DataFrame({
         "customer_id": features["customer_id"].to_numpy(),
