@@ -398,3 +398,107 @@ def slipping_high_value(moves: pd.DataFrame, rules: SegmentRules) -> pd.DataFram
     high = [s.name for s in rules.segments if s.high_value]
     slipped = moves[moves["move"].eq("down") & moves["segment_before"].isin(high)]
     return slipped.sort_values(["revenue_now", "customer_id"], ascending=[False, True]).reset_index(drop=True)
+
+
+def migration(transactions: pd.DataFrame, earlier_date, as_of_date, now: pd.DataFrame,
+              rules: SegmentRules, **score_options) -> pd.DataFrame:
+    """:func:`movements` between segments at ``earlier_date`` and the segmented table ``now``.
+
+    ``score_options`` (bins, edges, frequency_basis, monetary_basis) must be those used for ``now``.
+    """
+    try:
+        earlier, later = pd.Timestamp(earlier_date), pd.Timestamp(as_of_date)
+    except (TypeError, ValueError) as err:
+        raise InputError(f"earlier_date {earlier_date!r} is not a date; write it as YYYY-MM-DD.") from err
+    if not earlier < later:
+        raise InputError(f"earlier_date ({earlier_date}) must come before as_of_date ({as_of_date}).")
+    before = segment_customers(transactions, earlier, rules, **score_options)
+    return movements(before, now, rules)
+
+
+# --------------------------------------------------------------------------------------------
+# Tables and sentences for people
+# --------------------------------------------------------------------------------------------
+#: column -> (label key, kind) for :func:`display_table`.
+_DISPLAY = {
+    "label": ("rfm_segment", "text"), "tier": ("rfm_tier", "tier"),
+    "r_of_4r": ("rfm_r_of_4r", "four_r"), "description": ("rfm_description", "text"),
+    "customers": ("rfm_customers", "count"), "customer_share": ("rfm_customer_share", "percent"),
+    "revenue": ("rfm_revenue", "money"), "revenue_share": ("rfm_revenue_share", "percent"),
+    "min_revenue": ("rfm_min_revenue", "money"), "recency_mean": ("rfm_recency_mean", "number"),
+    "frequency_mean": ("rfm_frequency_mean", "number"), "monetary_mean": ("rfm_monetary_mean", "money"),
+    "programme": ("rfm_programme", "text"),
+}
+
+
+def display_table(frame: pd.DataFrame, lang: str = "en", currency: str = "IDR") -> pd.DataFrame:
+    """A copy for people: known columns formatted (money, %, counts) and labelled in ``lang``."""
+    from crmlib.formatting import format_money, format_number, format_percent
+
+    kinds = {
+        "text": lambda v: v, "count": lambda v: format_number(v, 0, lang),
+        "percent": lambda v: format_percent(v, 1, lang), "number": lambda v: format_number(v, 1, lang),
+        "money": lambda v: format_money(v, currency, lang, short=False),
+        "four_r": lambda v: t(f"rfm_4r_{str(v).lower()}", lang),
+        "tier": lambda v: t(f"rfm_tier_{str(v).lower()}", lang),
+    }
+    shown = [c for c in frame.columns if c in _DISPLAY]
+    out = pd.DataFrame({t(_DISPLAY[c][0], lang): frame[c].map(kinds[_DISPLAY[c][1]]) for c in shown})
+    return out.reset_index(drop=True)
+
+
+def headline_figures(segments: pd.DataFrame, tiers: pd.DataFrame, scores: pd.DataFrame,
+                     moves: pd.DataFrame | None = None, slipping: pd.DataFrame | None = None,
+                     campaign_counts: pd.DataFrame | None = None) -> dict:
+    """The numbers the notebook's one-line conclusions quote (plain values, not formatted).
+
+    Migration and campaign figures are included when ``moves``/``slipping`` and
+    ``campaign_counts`` are given.
+    """
+    by_revenue = segments.sort_values(["revenue", "customers"], ascending=False).iloc[0]
+    mean_by_f = scores.groupby("F")["revenue"].mean()
+    figures = {
+        "top_segment": by_revenue["segment"],
+        "top_segment_customer_share": float(by_revenue["customer_share"]),
+        "top_segment_revenue_share": float(by_revenue["revenue_share"]),
+        "recovery_revenue_share": float(segments.loc[segments["r_of_4r"].eq("Recovery"), "revenue_share"].sum()),
+        "f1_share": float(scores["F"].eq(1).mean()),
+        "top_f": int(mean_by_f.index[-1]),
+        "spend_ratio_top_f": float(mean_by_f.iloc[-1] / mean_by_f.iloc[0]),
+        "platinum_customer_share": float(tiers["customer_share"].iloc[0]),
+        "platinum_revenue_share": float(tiers["revenue_share"].iloc[0]),
+        "top_two_tiers_revenue_share": float(tiers["revenue_share"].iloc[:2].sum()),
+    }
+    if moves is not None:
+        move_counts = moves["move"].value_counts()
+        figures.update({"moved_up": int(move_counts.get("up", 0)), "slipped": int(move_counts.get("down", 0)),
+                        "new_since_earlier": int(move_counts.get("new", 0))})
+    if slipping is not None:
+        figures["slipping_high_value"] = len(slipping)
+    if campaign_counts is not None:
+        members, reachable = int(campaign_counts["members"].sum()), int(campaign_counts["reachable"].sum())
+        figures.update({
+            "campaign_members": members, "campaign_reachable": reachable,
+            "campaign_reachable_share": reachable / members if members else 0.0,
+            **{f"campaign_{c}": int(campaign_counts[c].sum()) for c in ("whatsapp", "sms", "email")
+               if c in campaign_counts}})
+    return figures
+
+
+def conclusion(topic: str, figures: dict, rules: SegmentRules, lang: str = "en") -> str:
+    """The one-line "so what" of a chart (label ``rfm_sowhat_<topic>``) filled with ``figures``."""
+    from crmlib.formatting import format_number, format_percent
+
+    values = {}
+    for key, value in figures.items():
+        if key == "top_segment":
+            values[key] = rules.text(value, "label", lang)
+        elif key.endswith("_share"):
+            values[key] = format_percent(value, 0, lang)
+        elif key.startswith("spend_ratio"):
+            values[key] = format_number(value, 1, lang)
+        elif isinstance(value, (int, np.integer)):
+            values[key] = format_number(value, 0, lang)
+        else:
+            values[key] = value
+    return t(f"rfm_sowhat_{topic}", lang, **values)
