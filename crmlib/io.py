@@ -140,6 +140,7 @@ def _read_csv(path: Path, delimiter: str | None, header: bool) -> tuple[pd.DataF
     if delimiter in ("\\t", "tab"):
         delimiter = "\t"
     options = dict(dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
+                   skip_blank_lines=False,
                    compression=compression, header=0 if header else None)
     try:
         if delimiter == "whitespace":

@@ -18,6 +18,7 @@ from crmlib.io import (CUSTOMER_ALIASES, LINE_COLUMN, TRANSACTION_ALIASES, Input
                        detect_dayfirst, detect_decimal, map_unique, parse_amounts, parse_dates,
                        read_export, resolve_columns, strip_text)
 
+EMPTY_LINE = "empty line"
 MISSING_CUSTOMER = "missing customer id"
 BAD_DATE = "unparseable date"
 BAD_AMOUNT = "unparseable amount"
@@ -29,7 +30,7 @@ FUTURE = "future date"
 RETURN = "return (quarantined by returns_policy)"
 
 #: Rejection reasons in the order they are tested (first match wins).
-REASONS = (MISSING_CUSTOMER, BAD_DATE, BAD_AMOUNT, NON_FINITE, CANCELLED, ZERO_AMOUNT, DUPLICATE,
+REASONS = (EMPTY_LINE, MISSING_CUSTOMER, BAD_DATE, BAD_AMOUNT, NON_FINITE, CANCELLED, ZERO_AMOUNT, DUPLICATE,
            FUTURE, RETURN)
 
 DEFAULT_CANCEL_STATUSES = ("batal", "dibatalkan", "pembatalan", "gagal", "cancelled", "canceled",
@@ -103,6 +104,7 @@ def validate_transactions(raw: ReadResult, columns: dict | None = None, dayfirst
     as_of = pd.Timestamp(as_of_date) if as_of_date not in (None, "") else None
     original = [c for c in frame.columns if c != LINE_COLUMN]
     rules = {
+        EMPTY_LINE: pd.concat([values.str.len() == 0 for values in text.values()], axis=1).all(axis=1),
         MISSING_CUSTOMER: text["customer_id"].str.len() == 0,
         BAD_DATE: dates.isna(),
         BAD_AMOUNT: amount.isna(),

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from pathlib import Path
 
 from crmlib.io import InputError, ReadResult
-from crmlib.validate import (BAD_AMOUNT, BAD_DATE, CANCELLED, DUPLICATE, FUTURE, MISSING_CUSTOMER,
+from crmlib.validate import (BAD_AMOUNT, BAD_DATE, CANCELLED, DUPLICATE, EMPTY_LINE, FUTURE,
+                             MISSING_CUSTOMER,
                              NON_FINITE, RETURN, ZERO_AMOUNT, load_customers, load_transactions,
                              validate_transactions, write_validation)
 
@@ -65,6 +66,16 @@ def test_returns_can_be_quarantined(messy):
     assert result.report["rejected_by_reason"][RETURN] == 2
     assert not result.transactions["is_return"].any()
     assert (result.transactions["amount"] > 0).all()
+
+
+def test_blank_lines_are_counted_not_dropped(tmp_path):
+    path = tmp_path / "blank.csv"
+    path.write_text("ID Pelanggan;Tanggal;Total (Rp)\n001;12/01/2024;5,00\n\n002;13/01/2024;6,00\n",
+                    encoding="utf-8")
+    result = load_transactions(path)
+    assert result.report["rejected_by_reason"] == {EMPTY_LINE: 1}
+    assert result.rejected["line"].tolist() == [3]
+    assert result.transactions["line"].tolist() == [2, 4]
 
 
 def test_order_prefix_cancellation_and_computed_amount(tmp_path):
@@ -161,3 +172,22 @@ def test_corruption_never_crashes_nor_loses_rows(tmp_path_factory, cells):
     assert sorted(result.transactions["line"].tolist() + result.rejected["line"].tolist()) == \
         frame["_line"].tolist()
     assert np.isfinite(result.transactions["amount"]).all()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.text(alphabet=st.sampled_from(list("0123456789/;:., -RpBatal\"'x\t")), max_size=40),
+                      min_size=1, max_size=25))
+def test_corrupted_files_never_crash_nor_lose_rows(tmp_path_factory, lines):
+    """Arbitrary lines under a valid header: a clear InputError, or every data line accounted for."""
+    path = tmp_path_factory.mktemp("fz") / "export.csv"
+    path.write_text("ID Pelanggan;Tanggal;Total (Rp);Status\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        result = load_transactions(path, delimiter=";", dayfirst=True, decimal=",", as_of_date="2024-12-31")
+    except InputError as err:
+        assert str(err)
+        return
+    report = result.report
+    assert report["rows_in"] == report["rows_kept"] + report["rows_rejected"]
+    assert len(result.transactions) + len(result.rejected) == report["rows_in"]
+    if not any('"' in line for line in lines):  # without quoted fields, one line = one row
+        assert report["rows_in"] == len(lines)
