@@ -282,3 +282,16 @@ def test_find_segments_reads_sibling_folder(tmp_path):
     table, name = find_segments(own, "rfm")
     assert name == "zz_customers.csv"
     assert table.to_dict("list") == {"customer_id": ["0007", "0008"], "segment": ["Champions", "Lost"]}
+
+
+def test_find_segments_joins_cluster_and_persona(tmp_path):
+    from crmlib.ltv.segment_value import find_segments
+    own = tmp_path / "run" / "05_ltv_scenarios"
+    clusters = tmp_path / "run" / "03_kmeans_clustering"
+    clusters.mkdir(parents=True)
+    (clusters / "clusters.csv").write_text("customer_id,cluster,persona\n01,1,Loyal\n02,2,Lapsed\n",
+                                           encoding="utf-8")
+    table, name = find_segments(own, "cluster")
+    assert name == "clusters.csv"
+    assert table["segment"].tolist() == ["1 · Loyal", "2 · Lapsed"]
+    assert table["customer_id"].tolist() == ["01", "02"]

@@ -81,8 +81,8 @@ def tracking(transactions: pd.DataFrame, calibration_end, observation_end, model
              time_unit: str = "W") -> pd.DataFrame:
     """Repeat purchases per period of the customers who bought by ``calibration_end``.
 
-    Periods are weeks (time unit D or W) or 30.4375-day months (M), counted from the first
-    purchase day in the data up to ``observation_end``. ``actual`` counts purchase days
+    Periods are weeks (time unit D or W) or 30.4375-day months (M), counted back from
+    ``observation_end`` to the first purchase day in the data (the first may be partial). ``actual`` counts purchase days
     (positive net amount per customer and day) after each customer's first; each model's
     column is the expected number for the same customers, from their first purchase days.
     Index: period start dates.
@@ -98,12 +98,11 @@ def tracking(transactions: pd.DataFrame, calibration_end, observation_end, model
     daily = daily[first <= cal_end].assign(first=first[first <= cal_end])
     start = daily["day"].min()
     span = (obs_end - start).days + 1
-    edges_days = np.arange(0.0, span + period_days, period_days)
-    edges_days[-1] = min(edges_days[-1], span)
-    edges_days = np.unique(np.minimum(edges_days, span))
+    # whole periods ending on observation_end; the first one may be partial
+    edges_days = np.unique(np.ceil(np.clip(span - np.arange(0.0, span + period_days, period_days)[::-1], 0.0, None)))
     repeat_days = (daily.loc[daily["day"] > daily["first"], "day"] - start).dt.days.to_numpy()
     actual, _ = np.histogram(repeat_days, bins=edges_days)
-    index = pd.DatetimeIndex(start + pd.to_timedelta(np.floor(edges_days[:-1]), unit="D"), name="period")
+    index = pd.DatetimeIndex(start + pd.to_timedelta(np.ceil(edges_days[:-1]), unit="D"), name="period")
     table = pd.DataFrame({"actual": actual.astype(float)}, index=index)
     cohorts = daily.groupby("customer_id")["first"].first().value_counts()
     offsets = (cohorts.index - start).days.to_numpy(dtype=float)

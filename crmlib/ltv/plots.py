@@ -97,7 +97,7 @@ def plot_matrix(matrix: pd.DataFrame, title: str, colorbar: str, ax=None, lang: 
                 cbar_kws={"label": colorbar})
     step = max(1, len(frame.columns) // 10)
     ax.set_xticks(np.arange(0, len(frame.columns), step) + 0.5,
-                  [f"{c:g}" for c in frame.columns[::step]], rotation=0)
+                  [f"{c:.0f}" for c in frame.columns[::step]], rotation=0)
     ystep = max(1, len(frame.index) // 10)
     ax.set_yticks(np.arange(0, len(frame.index), ystep) + 0.5,
                   [f"{i:g}" for i in frame.index[::ystep]], rotation=0)
@@ -128,7 +128,10 @@ def plot_clv_bands(table: pd.DataFrame, ax=None, currency: str = "IDR", lang: st
     ax.fill_between(share, ranked["clv_low"], ranked["clv_high"], color=ACCENT, alpha=0.25,
                     linewidth=0, label=t("ltv_interval_90", lang))
     ax.plot(share, ranked["clv"], color=ACCENT, label=t("ltv_series_clv", lang))
-    ax.set_yscale("symlog", linthresh=max(float(ranked["clv"].median()), 1.0))
+    positive = ranked["clv"][ranked["clv"] > 0]
+    if len(positive):
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=float(positive.quantile(0.01)) / 2)
     percent_axis(ax, "x", lang)
     money_axis(ax, "y", currency, lang)
     ax.legend()

@@ -10,14 +10,18 @@ from pathlib import Path
 
 import pandas as pd
 
-#: Where each kind of segment comes from: notebook folder, candidate tables (first found
-#: wins, then any CSV) and candidate segment columns.
+from crmlib.formatting import format_money, format_number, format_percent
+from crmlib.i18n import t
+
+#: Where each kind of segment comes from: the notebook's folder, tables to look at first
+#: (then any other CSV), and the columns naming the segment, best first (several columns
+#: are joined: cluster "1" with persona "Loyal big spenders" -> "1 · Loyal big spenders").
 SEGMENT_SOURCES = {
-    "rfm": ("02_rfm_segmentation", ("customer_segments", "rfm_customers", "customers", "rfm_scores"),
-            ("segment", "rfm_segment", "segment_name")),
-    "cluster": ("03_kmeans_clustering", ("customer_clusters", "cluster_assignments", "customers",
-                                         "clusters"),
-                ("cluster_name", "cluster_label", "segment", "cluster")),
+    "rfm": ("02_rfm_segmentation", ("rfm_segments", "customer_segments", "segments", "rfm_customers",
+                                    "customers"),
+            (("segment",), ("rfm_segment",), ("segment_name",))),
+    "cluster": ("03_kmeans_clustering", ("clusters", "customer_clusters", "cluster_assignments"),
+                (("cluster", "persona"), ("persona",), ("cluster_name",), ("cluster",))),
 }
 
 #: Segment name given to customers with a CLV but no segment in the table.
@@ -42,15 +46,16 @@ def find_segments(output_dir: str | Path, kind: str) -> tuple[pd.DataFrame, str]
     for path in candidates:
         if not path.is_file():
             continue
-        header = pd.read_csv(path, nrows=0, encoding="utf-8").columns
-        column = next((c for c in columns if c in header), None)
-        if "customer_id" not in header or column is None:
+        header = set(pd.read_csv(path, nrows=0, encoding="utf-8").columns)
+        chosen = next((combo for combo in columns if set(combo) <= header), None)
+        if "customer_id" not in header or chosen is None:
             continue
-        table = pd.read_csv(path, usecols=["customer_id", column], dtype={"customer_id": str},
-                            encoding="utf-8")
-        table = table.rename(columns={column: "segment"}).drop_duplicates("customer_id")
-        table["segment"] = table["segment"].astype(str)
-        return table, path.name
+        table = pd.read_csv(path, usecols=["customer_id", *chosen], dtype=str, encoding="utf-8")
+        segment = table[chosen[0]].fillna("")
+        for column in chosen[1:]:
+            segment = segment + " · " + table[column].fillna("")
+        table = pd.DataFrame({"customer_id": table["customer_id"], "segment": segment})
+        return table.drop_duplicates("customer_id").reset_index(drop=True), path.name
     return None
 
 
@@ -81,3 +86,31 @@ def segment_clv(clv: pd.DataFrame, segments: pd.DataFrame, value: str = "clv") -
     table["value_index"] = table["share_of_value"] / table["share_of_customers"]
     return (table.reset_index().sort_values(["clv_total", "segment"], ascending=[False, True],
                                             ignore_index=True))
+
+
+def segment_value_table(table: pd.DataFrame, currency: str = "IDR", lang: str = "en") -> pd.DataFrame:
+    """:func:`segment_clv`'s table formatted for a slide (money short, shares in %)."""
+    return pd.DataFrame({
+        t("ltv_axis_segment", lang): table["segment"],
+        t("customers", lang): table["customers"].map(lambda v: format_number(v, 0, lang)),
+        t("ltv_share_customers", lang): table["share_of_customers"].map(lambda v: format_percent(v, 1, lang)),
+        t("ltv_clv_total", lang): table["clv_total"].map(lambda v: format_money(v, currency, lang)),
+        t("ltv_clv_mean", lang): table["clv_mean"].map(lambda v: format_money(v, currency, lang)),
+        t("ltv_share_value", lang): table["share_of_value"].map(lambda v: format_percent(v, 1, lang)),
+    })
+
+
+def top_customers(customer_clv: pd.DataFrame, n: int = 10, currency: str = "IDR",
+                  lang: str = "en") -> pd.DataFrame:
+    """The ``n`` customers with the highest CLV, formatted (ids only: no personal data)."""
+    top = customer_clv.sort_values(["clv", "customer_id"], ascending=[False, True]).head(n)
+    money = lambda v: format_money(v, currency, lang)  # noqa: E731
+    return pd.DataFrame({
+        "customer_id": top["customer_id"],
+        t("ltv_col_repeats", lang): top["frequency"].map(lambda v: format_number(v, 0, lang)),
+        t("ltv_axis_palive", lang): top["p_alive"].map(lambda v: format_percent(v, 0, lang)),
+        t("ltv_col_purchases_365", lang): top["purchases_next_365_days"].map(lambda v: format_number(v, 1, lang)),
+        t("ltv_col_spend", lang): top["spend_per_purchase"].map(money),
+        t("ltv_col_clv", lang): top["clv"].map(money),
+        t("ltv_interval_90", lang): [f"{money(lo)} – {money(hi)}" for lo, hi in zip(top["clv_low"], top["clv_high"])],
+    }).reset_index(drop=True)
