@@ -287,6 +287,17 @@ def _write_manifest(work_dir: Path, settings: dict, result: RunResult, started: 
     (work_dir / "manifest.json").write_text(dumps(manifest), encoding="utf-8")
 
 
+def _headlines(results_path: Path, most: int = 6) -> str:
+    """The first few plain figures of a notebook's results.json, for the index page."""
+    if not results_path.exists():
+        return ""
+    results = json.loads(results_path.read_text(encoding="utf-8"))
+    plain = [(k, v) for k, v in results.items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)]
+    shown = [f"{html.escape(k)}: <b>{html.escape(f'{v:,.4g}' if isinstance(v, float) else str(v))}</b>"
+             for k, v in plain[:most]]
+    return " · ".join(shown)
+
+
 def _write_index(work_dir: Path, run_name: str, result: RunResult, report: dict, lang: str) -> None:
     rows = []
     ran = {nb.name for nb in result.notebooks}
@@ -295,7 +306,7 @@ def _write_index(work_dir: Path, run_name: str, result: RunResult, report: dict,
     for nb in sorted(result.notebooks + carried, key=lambda nb: nb.name):
         link = f'<a href="{nb.name}/report.html">{html.escape(nb.name)}</a>' \
             if (work_dir / nb.name / "report.html").exists() else html.escape(nb.name)
-        detail = html.escape(nb.error or "")
+        detail = html.escape(nb.error) if nb.error else _headlines(work_dir / nb.name / "results.json")
         rows.append(f"<tr><td>{link}</td><td class='{nb.status}'>{nb.status}</td>"
                     f"<td>{nb.seconds:.1f} s</td><td>{detail}</td></tr>")
     validation = (f"{report['rows_in']:,} {t('rows_in', lang).lower()} = {report['rows_kept']:,} "
