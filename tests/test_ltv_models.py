@@ -390,3 +390,20 @@ def test_clv_interval_brackets_estimate_and_is_reproducible(cdnow, cdnow_bgnbd, 
     assert (bands["clv_high"] > bands["clv_low"]).all()
     pd.testing.assert_frame_equal(bands, clv_interval(*args, n_draws=60, seed=5))
     np.testing.assert_allclose(bands["clv"], customer_lifetime_value(*args))
+
+
+@pytest.mark.parametrize("theta", [(0.243, 4.414, 0.793, 2.426), (0.5, 30.0, 3.0, 0.5), (1.0, 2.0, 0.2, 5.0)])
+def test_bgnbd_series_expectation_matches_hypergeometric_formula(theta):
+    """The grouped power series behind many-customer predictions vs FHL (2005) eq. (10)."""
+    r, alpha, a, b = theta
+    data = simulate_bgnbd(5_000, dict(zip(BetaGeoModel.param_names, theta)),
+                          np.random.default_rng(1).uniform(0.5, 80, 5_000), seed=2)
+    x, t_x, T = (data[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    model = BetaGeoModel().with_params(theta)
+    times = np.array([1.0, 10.0, 52.0, 300.0])
+    path = model.conditional_expected_purchases_path(times, x, t_x, T)
+    alive = np.asarray(model.probability_alive(x, t_x, T))
+    for t, row in zip(times, path):
+        z = t / (alpha + T + t)
+        bracket = 1.0 - (1.0 - z) ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1.0, z)
+        np.testing.assert_allclose(row, alive * (a + b + x - 1.0) / (a - 1.0) * bracket, rtol=1e-9)

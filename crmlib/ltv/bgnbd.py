@@ -153,17 +153,82 @@ class BetaGeoModel(RepeatPurchaseModel):
         """
         x, t_x, T_, _ = coerce_rfm(frequency, recency, T)
         r, alpha, a, b = self._theta()
-        t = np.asarray(t, float)
+        t = np.broadcast_to(np.asarray(t, float), x.shape)
         alive = np.asarray(self.probability_alive(x, t_x, T_))
+        if np.all(t == t[0]):
+            return output_like(frequency, alive * _alive_counts(r, alpha, a, b, x, T_, t[:1])[0])
         return output_like(frequency, alive * _expected_count(r, alpha + T_, a, b + x, x, t))
 
     def conditional_expected_purchases_path(self, times, frequency, recency, T) -> np.ndarray:
         """E[Y(t) | history] for each t in ``times``: array (len(times), customers)."""
         x, t_x, T_, _ = coerce_rfm(frequency, recency, T)
         r, alpha, a, b = self._theta()
-        alive = np.asarray(self.probability_alive(x, t_x, T_))
-        return np.stack([alive * _expected_count(r, alpha + T_, a, b + x, x, float(t))
-                         for t in np.atleast_1d(times)])
+        counts = _alive_counts(r, alpha, a, b, x, T_, np.atleast_1d(np.asarray(times, float)))
+        counts *= np.asarray(self.probability_alive(x, t_x, T_))
+        return counts
+
+
+#: Above this z = t / (alpha + T + t) the series needs too many terms: use scipy's hyp2f1.
+_SERIES_MAX_Z = 0.95
+_SERIES_MIN_ROWS = 64
+_BLOCK = 16_384  # rows per Horner pass (stays in cache)
+
+
+def _count_coefficients(r, a, b, c, n_terms):
+    """q_k, k = 0..n_terms, with E[Y(t) | alive] = -c sum_k q_k z^k, c = a + b + x - 1.
+
+    1 - (1-z)^(a-1) 2F1(a+b-1-r, a-1; c; z) equals the bracket of FHL (2005) eq. (10)
+    after Euler's transformation; q_k are the coefficients of (1-z)^(a-1) 2F1(...)
+    divided by (a - 1), so the a = 1 case is regular.
+    """
+    A, B = a + b - 1.0 - r, a - 1.0
+    k = np.arange(2, n_terms + 1)
+    f = np.zeros(n_terms + 1)  # 2F1 coefficients / (a - 1)
+    e = np.zeros(n_terms + 1)  # (1-z)^(a-1) coefficients / (a - 1)
+    f[1], e[1] = A / c, -1.0
+    f[2:] = A / c * np.cumprod((A + k - 1) * (B + k - 1) / ((c + k - 1) * k))
+    e[2:] = -np.cumprod((k - 1 - B) / k)
+    q = e + f
+    q[2:] += B * np.convolve(e[1:n_terms], f[1:n_terms])[: n_terms - 1]
+    return q
+
+
+def _alive_counts(r, alpha, a, b, x, T, times):
+    """E[Y(t) | alive at T, x] for each t in ``times``: array (len(times), customers).
+
+    Grouped by frequency, a power series in z = t/(alpha+T+t) with shared coefficients
+    (Horner); tiny groups and z above 0.95 go to :func:`_expected_count` (scipy hyp2f1).
+    """
+    out = np.empty((times.size, x.size))
+    order = np.lexsort((T, x))  # by frequency, then age: z is monotone within a group
+    xs, Ts = x[order], T[order]
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(xs)) + 1, [xs.size]])
+    powers = np.arange(801)
+    for lo, hi in zip(starts[:-1], starts[1:]):
+        xv = xs[lo]
+        c = a + b + xv - 1.0
+        z_top = float(times.max() / (alpha + Ts[lo] + times.max()))
+        if hi - lo < _SERIES_MIN_ROWS or z_top > _SERIES_MAX_Z:
+            for i, t in enumerate(times):
+                out[i, order[lo:hi]] = _expected_count(r, alpha + Ts[lo:hi], a, b + xv, xv, t)
+            continue
+        q = _count_coefficients(r, a, b, c, 800)
+        abs_q = np.abs(q)
+        for block in range(lo, hi, _BLOCK):  # cache-sized blocks, each with its own length
+            Tb = Ts[block:min(block + _BLOCK, hi)]
+            rows = order[block:block + Tb.size]
+            for i, t in enumerate(times):
+                z = t / (alpha + Tb + t)
+                size = abs_q * (t / (alpha + Tb[0] + t)) ** powers
+                keep = np.nonzero(size > 1e-16 * size.max())[0]
+                n_terms = max(int(keep[-1]), 1)
+                acc = np.full_like(z, q[n_terms])
+                for k in range(n_terms - 1, 0, -1):
+                    acc *= z
+                    acc += q[k]
+                acc *= z
+                out[i, rows] = acc * -c
+    return out
 
 
 def _expected_count(r, alpha, a, b, x, t):
@@ -173,8 +238,8 @@ def _expected_count(r, alpha, a, b, x, t):
     customer after his history; at a = 1 the limit is taken by symmetric perturbation.
     """
     if abs(a - 1.0) < 1e-7:
-        return 0.5 * (_expected_count(r, alpha, 1.0 - 1e-7, b, x, t)
-                      + _expected_count(r, alpha, 1.0 + 1e-7, b, x, t))
+        return 0.5 * (_expected_count(r, alpha, 1.0 - 1e-5, b, x, t)
+                      + _expected_count(r, alpha, 1.0 + 1e-5, b, x, t))
     shape = r + x
     c = a + b - 1.0
     ratio = t / (alpha + t)
