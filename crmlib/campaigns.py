@@ -20,7 +20,7 @@ LIST_COLUMNS = ("group", "channel", "customer_id", "name", "phone", "email")
 
 def campaign_lists(members: pd.DataFrame, customers: pd.DataFrame | None, group: str = "segment",
                    text: str | None = "programme", channels=CHANNELS, one_channel_each: bool = False,
-                   region: str = "ID", extra_columns=()) -> pd.DataFrame:
+                   region: str = "ID", extra_columns=(), order=None) -> pd.DataFrame:
     """One row per (member, channel) the member can be reached on.
 
     ``members``: customer_id, the ``group`` column and optionally a ``text`` column (the
@@ -29,8 +29,8 @@ def campaign_lists(members: pd.DataFrame, customers: pd.DataFrame | None, group:
     ``channels``: any of whatsapp, sms, email, in priority order; with ``one_channel_each`` a
     member is listed only on the first channel in that order that reaches them.
     Columns: group, channel, customer_id, name, phone (E.164, phone channels), email (email
-    channel), [text], [extra columns]; sorted by group (in order of appearance or categorical
-    order), channel (given order), customer_id.
+    channel), [text], [extra columns]; sorted by group (``order`` if given, else categorical
+    order or order of appearance), channel (given order), customer_id.
     """
     channels = _check_channels(channels)
     for column in ("customer_id", group, *([text] if text else []), *extra_columns):
@@ -57,7 +57,7 @@ def campaign_lists(members: pd.DataFrame, customers: pd.DataFrame | None, group:
     phone = people["phone"] if "phone" in people else pd.Series(None, index=people.index, dtype=object)
     email = people["email"] if "email" in people else pd.Series(None, index=people.index, dtype=object)
     parts = []
-    for order, channel in enumerate(channels):
+    for position, channel in enumerate(channels):
         chosen = base[base[channel]]
         ids = chosen["customer_id"]
         is_phone = channel in ("whatsapp", "sms")
@@ -67,20 +67,21 @@ def campaign_lists(members: pd.DataFrame, customers: pd.DataFrame | None, group:
             "phone": [normalise_phone(p, region) for p in phone.reindex(ids)] if is_phone else None,
             "email": _stripped(email.reindex(ids)) if not is_phone else None,
             **{c: chosen[c].to_numpy() for c in carried},
-            "_channel_order": order,
+            "_channel_order": position,
         }))
     lists = pd.concat(parts, ignore_index=True)
-    group_order = _group_order(members[group])
+    group_order = _group_order(members[group], order)
     lists["_group_order"] = lists["group"].map(group_order)
     lists = lists.sort_values(["_group_order", "_channel_order", "customer_id"], kind="stable")
     return lists[columns].reset_index(drop=True)
 
 
 def campaign_counts(members: pd.DataFrame, lists: pd.DataFrame, group: str = "segment",
-                    channels=CHANNELS) -> pd.DataFrame:
-    """Per group: members, reachable members (any channel) and reachable members per channel."""
+                    channels=CHANNELS, order=None) -> pd.DataFrame:
+    """Per group (in ``order``, as for :func:`campaign_lists`): members, reachable members (any
+    channel) and reachable members per channel."""
     channels = _check_channels(channels)
-    order = list(_group_order(members[group]))
+    order = list(_group_order(members[group], order))
     counts = pd.crosstab(lists["group"], lists["channel"]).reindex(index=order, columns=list(channels),
                                                                   fill_value=0)
     out = pd.DataFrame({"members": members.groupby(group, sort=False, observed=True).size()
@@ -108,9 +109,12 @@ def _check_channels(channels) -> tuple[str, ...]:
     return chosen
 
 
-def _group_order(values: pd.Series) -> dict:
-    """Group → position: the categorical order if there is one, else order of appearance."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
+def _group_order(values: pd.Series, order=None) -> dict:
+    """Group → position: ``order`` (then any other groups), else the categorical order, else
+    order of appearance."""
+    if order is not None:
+        names = list(order) + [v for v in pd.unique(values.dropna()) if v not in set(order)]
+    elif isinstance(values.dtype, pd.CategoricalDtype):
         names = list(values.cat.categories)
     else:
         names = list(pd.unique(values.dropna()))

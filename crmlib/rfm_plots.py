@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from crmlib.formatting import format_money, format_number
 from crmlib.i18n import t
@@ -37,6 +38,7 @@ def segment_bars(segments: pd.DataFrame, lang: str = "en", currency: str = "IDR"
     right.barh(names, segments["revenue"], color=colours)
     label(right, t("rfm_chart_segments_revenue", lang), t("rfm_axis_revenue", lang, currency=currency), "")
     money_axis(right, "x", currency, lang)
+    right.xaxis.set_major_locator(MaxNLocator(4))
     left.invert_yaxis()
     for ax, column, share in ((left, "customers", "customer_share"), (right, "revenue", "revenue_share")):
         for y, (value, part) in enumerate(zip(segments[column], segments[share])):
@@ -68,6 +70,7 @@ def rf_heatmap(grid: pd.DataFrame, lang: str = "en", currency: str = "IDR"):
                 cbar_kws={"format": plt.FuncFormatter(lambda v, _p: format_money(v, currency, lang))})
     label(ax, t("rfm_chart_heatmap", lang), t("rfm_axis_f", lang), t("rfm_axis_r", lang))
     ax.tick_params(axis="y", rotation=0)
+    ax.grid(False)
     return fig
 
 

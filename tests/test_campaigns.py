@@ -77,3 +77,11 @@ def test_generic_group_column_and_categorical_order():
     lists = campaign_lists(members, CUSTOMERS, group="wave", text=None, channels=["sms"])
     assert lists["group"].tolist() == ["b", "b", "a"] and "programme" not in lists
     assert lists["customer_id"].tolist() == ["001", "006", "002"]
+
+
+def test_explicit_group_order():
+    lists = campaign_lists(MEMBERS, CUSTOMERS, channels=["email"], order=["Lost", "At Risk"])
+    assert lists["group"].tolist() == ["Lost", "At Risk", "At Risk"]
+    counts = campaign_counts(MEMBERS, lists, channels=["email"], order=["Lost", "At Risk", "Champions"])
+    assert counts["group"].tolist() == ["Lost", "At Risk", "Champions"]
+    assert counts["members"].tolist() == [2, 4, 0]
