@@ -109,6 +109,8 @@ def test_winback_list_keeps_contactable_recovery_customers_only():
     found = scoring.winback_list(scores, customers)
     assert found["customer_id"].tolist() == ["1", "2"]
     assert found["channel"].tolist() == ["whatsapp", "email"]
+    assert found["phone"].tolist()[0] == "+6281234567890" and found["email"].tolist()[1] == "sari@contoh.example"
+    assert found["expected_gain"].tolist() == [30.0, 20.0]
     assert scoring.winback_list(scores, None).empty
 
 

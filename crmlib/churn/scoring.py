@@ -15,7 +15,7 @@ import pandas as pd
 
 from crmlib.churn.backtest import model_threads
 from crmlib.churn.targeting import expected_gain
-from crmlib.contacts import contactability
+from crmlib.campaigns import campaign_lists
 from crmlib.io import InputError
 
 RISK_BANDS = ("low", "medium", "high")
@@ -76,29 +76,23 @@ def band_action_table(scores: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["risk_band", "action"]).reset_index(drop=True)
 
 
-def winback_list(scores: pd.DataFrame, customers: pd.DataFrame | None) -> pd.DataFrame:
-    """Contactable ``recovery`` customers with their contact details, best expected gain first.
+def winback_list(scores: pd.DataFrame, customers: pd.DataFrame | None,
+                 channels=("whatsapp", "email")) -> pd.DataFrame:
+    """Contactable ``recovery`` customers (the win-back list), highest expected gain first.
 
-    Columns: customer_id, name, phone, email, channel (WhatsApp when the mobile number is valid,
-    else email), churn_probability, value, expected_gain, reasons. The file is for the CRM team;
-    anything shown in a report must go through :func:`crmlib.privacy.mask_frame`.
-    Empty (with those columns) when there is no customers table.
+    Built with :func:`crmlib.campaigns.campaign_lists` (one row per customer, on the first of
+    ``channels`` that reaches them): group (``recovery``), channel, customer_id, name, phone
+    (E.164), email, then recency_days, churn_probability, value, expected_gain and the reasons.
+    The file is for the CRM team; anything shown in a report must go through
+    :func:`crmlib.privacy.mask_frame`. Empty (with those columns) without a customers table.
     """
-    columns = ["customer_id", "name", "phone", "email", "channel", "recency_days",
-               "churn_probability", "value", "expected_gain"]
     reasons = [c for c in scores.columns if c.startswith("reason_") and c != "reason_codes"]
-    lapsed = scores[scores["action"] == "recovery"]
-    if customers is None or lapsed.empty:
-        return pd.DataFrame(columns=columns + reasons)
-    table = customers.drop_duplicates("customer_id").copy()
-    table["customer_id"] = table["customer_id"].astype(str)
-    reach = contactability(table)
-    reach["channel"] = np.where(reach["whatsapp"], "whatsapp", np.where(reach["email"], "email", None))
-    contact = table.merge(reach[["customer_id", "contactable", "channel"]], on="customer_id")
-    for column in ("name", "phone", "email"):
-        if column not in contact:
-            contact[column] = None
-    found = lapsed.merge(contact[["customer_id", "name", "phone", "email", "channel", "contactable"]],
-                         on="customer_id", how="inner")
-    found = found[found["contactable"]]
-    return found[columns + reasons].reset_index(drop=True)
+    extra = ["recency_days", "churn_probability", "value", "expected_gain", *reasons]
+    members = scores.loc[scores["action"] == "recovery", ["customer_id", "action", *extra]]
+    table = None
+    if customers is not None:
+        table = customers.assign(customer_id=customers["customer_id"].astype(str))
+    lists = campaign_lists(members, table, group="action", text=None, channels=channels,
+                           one_channel_each=True, extra_columns=extra)
+    return lists.sort_values(["expected_gain", "customer_id"], ascending=[False, True],
+                             kind="stable").reset_index(drop=True)
