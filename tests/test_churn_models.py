@@ -174,3 +174,11 @@ def test_bgnbd_horizon_probability_matches_numerical_integration():
         posterior = stats.gamma(a=r + x, scale=1 / (alpha + T))
         quiet, _ = integrate.quad(lambda lam: np.exp(-lam * horizon / 7) * posterior.pdf(lam), 0, np.inf)
         assert p_churn[i] == pytest.approx(1 - alive + alive * quiet, rel=1e-6)
+
+
+def test_survival_segment_must_be_a_customers_column():
+    durations = pd.DataFrame({"customer_id": ["1", "2"], "first_spend": [10.0, 20.0]})
+    customers = pd.DataFrame({"customer_id": ["1", "2"], "city": ["Bandung", "Medan"]})
+    assert survival.segments(durations, customers, "city").tolist() == ["Bandung", "Medan"]
+    with pytest.raises(InputError, match="churn_survival_segment = 'kota'.*city"):
+        survival.segments(durations, customers, "kota")

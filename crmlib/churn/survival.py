@@ -13,6 +13,7 @@ import pandas as pd
 from lifelines import KaplanMeierFitter
 
 from crmlib.churn.features import PurchaseHistory, purchase_history
+from crmlib.io import InputError
 
 
 def churn_durations(data, as_of_date, inactive_days: int = 90) -> pd.DataFrame:
@@ -48,6 +49,19 @@ def first_spend_tiers(first_spend: pd.Series, labels=("low", "mid", "high")) -> 
     """Terciles of the first purchase day's spend (known on day one, so no survivor bias)."""
     ranks = first_spend.rank(method="first")
     return pd.qcut(ranks, len(labels), labels=list(labels))
+
+
+def segments(durations: pd.DataFrame, customers: pd.DataFrame | None, segment: str = "first_spend"):
+    """Segment per customer: ``first_spend`` terciles, or a column of the customers table."""
+    if segment == "first_spend":
+        return first_spend_tiers(durations["first_spend"])
+    if customers is None or segment not in customers:
+        have = [] if customers is None else sorted(c for c in customers.columns if c != "customer_id")
+        raise InputError(f"churn_survival_segment = {segment!r}: not a column of the customers table; "
+                         f"use \"first_spend\" or one of: {', '.join(have) or '(no customers table)'}.")
+    table = customers.drop_duplicates("customer_id")
+    values = table.set_index(table["customer_id"].astype(str))[segment]
+    return durations["customer_id"].map(values)
 
 
 def kaplan_meier(durations: pd.DataFrame, segment: pd.Series | None = None,
