@@ -11,6 +11,8 @@ N, the share still active in period N+1 (1,000 active in 2017, 600 of them activ
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -36,17 +38,56 @@ def as_of_day(transactions: pd.DataFrame, as_of_date) -> pd.Timestamp:
     return day
 
 
+@dataclass(frozen=True)
+class PurchaseDays:
+    """Purchase days as integer arrays (fast on millions of lines), sorted by day then customer.
+
+    ``ids[code]`` is a customer id (ids sorted); per purchase day: ``code``, ``day``
+    (``datetime64[D]``), ``amount`` (net, > 0). ``line_code`` is the customer code of every
+    transaction line up to the as-of day (``lines`` marks those lines in the input).
+    """
+
+    ids: np.ndarray
+    code: np.ndarray
+    day: np.ndarray
+    amount: np.ndarray
+    line_code: np.ndarray
+    lines: np.ndarray
+    first_day: pd.Timestamp
+    as_of: pd.Timestamp
+
+
+def purchase_arrays(transactions: pd.DataFrame, as_of_date=None) -> PurchaseDays:
+    """:class:`PurchaseDays` of ``transactions`` up to the end of ``as_of_date``."""
+    as_of = as_of_day(transactions, as_of_date)
+    lines = (transactions["date"] < as_of + pd.Timedelta(days=1)).to_numpy()
+    tx = transactions.loc[lines]
+    line_code, ids = pd.factorize(tx["customer_id"], sort=True)
+    day = tx["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    first_day = transactions["date"].min().normalize() if len(transactions) else as_of
+    if not len(tx):
+        empty = np.array([], dtype=np.int64)
+        return PurchaseDays(np.asarray(ids, dtype=object), empty, empty.astype("datetime64[D]"),
+                            empty.astype(float), empty, lines, first_day, as_of)
+    low = day.min()
+    n_ids = max(len(ids), 1)
+    key, inverse = np.unique((day - low) * n_ids + line_code, return_inverse=True)
+    amount = np.bincount(inverse.ravel(), weights=tx["amount"].to_numpy(dtype=float), minlength=len(key))
+    keep = amount > 0
+    key = key[keep]
+    return PurchaseDays(ids=np.asarray(ids, dtype=object), code=(key % n_ids).astype(np.int64),
+                        day=(key // n_ids + low).astype("datetime64[D]"), amount=amount[keep],
+                        line_code=line_code.astype(np.int64), lines=lines, first_day=first_day, as_of=as_of)
+
+
 def purchase_days(transactions: pd.DataFrame, as_of_date=None) -> pd.DataFrame:
     """One row per customer and day with a positive net amount, up to ``as_of_date``.
 
     Columns ``customer_id, day, amount`` (net amount of the day), sorted by day and customer.
     """
-    as_of = as_of_day(transactions, as_of_date)
-    tx = transactions.loc[transactions["date"] < as_of + pd.Timedelta(days=1), ["customer_id", "date", "amount"]]
-    daily = (tx.assign(day=tx["date"].dt.normalize())
-             .groupby(["customer_id", "day"], sort=False, observed=True)["amount"].sum().reset_index())
-    daily = daily.loc[daily["amount"] > 0]
-    return daily.sort_values(["day", "customer_id"], kind="mergesort").reset_index(drop=True)
+    days = purchase_arrays(transactions, as_of_date)
+    return pd.DataFrame({"customer_id": days.ids[days.code], "day": days.day.astype("datetime64[ns]"),
+                         "amount": days.amount})
 
 
 def _check_period(freq: str) -> str:
@@ -55,11 +96,22 @@ def _check_period(freq: str) -> str:
     return PERIODS[freq]
 
 
-def _period_bounds(first_day: pd.Timestamp, as_of: pd.Timestamp, freq: str) -> pd.PeriodIndex:
-    return pd.period_range(first_day.to_period(freq), as_of.to_period(freq), freq=freq)
+def _ordinals(days: np.ndarray, freq: str) -> np.ndarray:
+    """Period ordinals of ``datetime64`` days, as pandas numbers them (months/quarters/years since 1970)."""
+    months = days.astype("datetime64[M]").astype(np.int64)
+    return {"M": months, "Q": months // 3, "Y": months // 12}[freq]
 
 
-def retention_by_period(transactions: pd.DataFrame, freq: str = "Y", as_of_date=None) -> pd.DataFrame:
+def _period(ordinal: int, freq: str) -> pd.Period:
+    return pd.Period(ordinal=int(ordinal), freq=freq)
+
+
+def _one(day: pd.Timestamp, freq: str) -> int:
+    return int(_ordinals(np.array([day.to_datetime64()]), freq)[0])
+
+
+def retention_by_period(transactions: pd.DataFrame, freq: str = "Y", as_of_date=None,
+                        days: PurchaseDays | None = None) -> pd.DataFrame:
     """Period-over-period retention: customers active in N still active in N+1 ÷ active in N.
 
     ``freq`` is ``"Y"`` (year), ``"Q"`` (quarter) or ``"M"`` (month). One row per period N that
@@ -67,32 +119,27 @@ def retention_by_period(transactions: pd.DataFrame, freq: str = "Y", as_of_date=
     retained, lost, retention_rate, complete``. ``complete`` is False when period N starts
     before the first transaction or period N+1 ends after ``as_of_date`` (a partial period
     understates retention). ``retention_rate`` is NaN when nobody was active in N.
+    ``days`` is :func:`purchase_arrays` of the same arguments when already computed.
     """
-    pandas_freq = _check_period(freq)
-    as_of = as_of_day(transactions, as_of_date)
-    days = purchase_days(transactions, as_of)
+    freq = _check_period(freq)
+    days = days if days is not None else purchase_arrays(transactions, as_of_date)
     columns = ["period", "next_period", "active", "retained", "lost", "retention_rate", "complete"]
-    if days.empty:
+    if not len(days.code):
         return pd.DataFrame(columns=columns)
-    first_day = transactions["date"].min().normalize()
-    periods = _period_bounds(first_day, as_of, pandas_freq)
-    active = days.assign(period=days["day"].dt.to_period(pandas_freq))[["customer_id", "period"]] \
-        .drop_duplicates()
-    counts = active.groupby("period").size().reindex(periods, fill_value=0)
-    following = active.assign(period=active["period"] - 1)
-    retained = active.merge(following, on=["customer_id", "period"]).groupby("period").size() \
-        .reindex(periods, fill_value=0)
+    first, last = _one(days.first_day, freq), _one(days.as_of, freq)
+    width = last - first + 2  # room for "period + 1" without reaching the next customer
+    key = np.unique(days.code * width + (_ordinals(days.day, freq) - first))
+    active = np.bincount(key % width, minlength=width)
+    retained = np.bincount(key[np.isin(key + 1, key)] % width, minlength=width)
     rows = []
-    for current, nxt in zip(periods[:-1], periods[1:]):
-        n_active, n_kept = int(counts[current]), int(retained[current])
+    for offset in range(last - first):
+        current, nxt = _period(first + offset, freq), _period(first + offset + 1, freq)
+        n_active, n_kept = int(active[offset]), int(retained[offset])
         rows.append({
-            "period": str(current),
-            "next_period": str(nxt),
-            "active": n_active,
-            "retained": n_kept,
-            "lost": n_active - n_kept,
-            "retention_rate": n_kept / n_active if n_active else np.nan,
-            "complete": bool(current.start_time >= first_day and nxt.end_time < as_of + pd.Timedelta(days=1)),
+            "period": str(current), "next_period": str(nxt), "active": n_active, "retained": n_kept,
+            "lost": n_active - n_kept, "retention_rate": n_kept / n_active if n_active else np.nan,
+            "complete": bool(current.start_time >= days.first_day
+                             and nxt.end_time < days.as_of + pd.Timedelta(days=1)),
         })
     return pd.DataFrame(rows, columns=columns)
 
@@ -103,45 +150,47 @@ def retention_rates(retention: pd.DataFrame) -> dict[str, float | None]:
             for row in retention.itertuples()}
 
 
-def cohort_retention(transactions: pd.DataFrame, as_of_date=None, max_months: int | None = None) -> pd.DataFrame:
+def _first_per_customer(code: np.ndarray, value: np.ndarray, n_ids: int) -> np.ndarray:
+    """Smallest ``value`` per customer code (``-1`` for codes without any)."""
+    first = np.full(n_ids, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, code, value)
+    return np.where(first == np.iinfo(np.int64).max, -1, first)
+
+
+def cohort_retention(transactions: pd.DataFrame, as_of_date=None, max_months: int | None = None,
+                     days: PurchaseDays | None = None) -> pd.DataFrame:
     """Monthly acquisition cohorts: share of each cohort buying in month k after its first purchase.
 
     Index ``cohort`` (month of first purchase, ``YYYY-MM``; months that acquired nobody are
     left out); column ``customers`` (cohort size)
     then one column per month offset ``0, 1, 2, …`` (month 0 is 1.0 by definition). A cell
     later than the as-of month is NaN (not yet observed); an observed month with no buyers is 0.
+    ``days`` is :func:`purchase_arrays` of the same arguments when already computed.
     """
-    as_of = as_of_day(transactions, as_of_date)
-    days = purchase_days(transactions, as_of)
-    if days.empty:
+    days = days if days is not None else purchase_arrays(transactions, as_of_date)
+    if not len(days.code):
         return pd.DataFrame(columns=["customers"]).rename_axis("cohort")
-    month = days["day"].dt.to_period("M")
-    active = pd.DataFrame({"customer_id": days["customer_id"].to_numpy(), "month": month.to_numpy()}) \
-        .drop_duplicates()
-    first = active.groupby("customer_id")["month"].min()
-    active["cohort"] = active["customer_id"].map(first)
-    active["offset"] = _month_number(active["month"]) - _month_number(active["cohort"])
-    counts = active.groupby(["cohort", "offset"]).size().unstack("offset", fill_value=0)
-    cohorts = pd.period_range(first.min(), as_of.to_period("M"), freq="M")
-    last_offset = len(cohorts) - 1 if max_months is None else min(max_months, len(cohorts) - 1)
-    counts = counts.reindex(index=cohorts, columns=range(last_offset + 1), fill_value=0)
-    sizes = counts[0]
-    shares = counts.div(sizes.where(sizes > 0), axis=0)
-    observed = as_of.to_period("M").ordinal - _month_number(cohorts)
-    mask = np.arange(last_offset + 1)[None, :] > observed[:, None]
-    shares = shares.mask(mask)
-    shares.insert(0, "customers", sizes.astype("int64"))
-    shares.index = pd.Index([str(c) for c in cohorts], name="cohort")
-    shares.columns = ["customers"] + [int(k) for k in range(last_offset + 1)]
-    return shares.loc[shares["customers"] > 0]
+    month = _ordinals(days.day, "M")
+    first_month, last_month = int(month.min()), _one(days.as_of, "M")
+    span = last_month - first_month + 1
+    key = np.unique(days.code * span + (month - first_month))
+    code, offset_month = key // span, key % span
+    cohort = _first_per_customer(code, offset_month, len(days.ids))[code]
+    counts = np.bincount(cohort * span + (offset_month - cohort), minlength=span * span).reshape(span, span)
+    last_offset = span - 1 if max_months is None else min(max_months, span - 1)
+    counts = counts[:, :last_offset + 1]
+    sizes = counts[:, 0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = counts / np.where(sizes > 0, sizes, np.nan)[:, None]
+    observed = (span - 1) - np.arange(span)
+    shares[np.arange(last_offset + 1)[None, :] > observed[:, None]] = np.nan
+    out = pd.DataFrame(shares, columns=list(range(last_offset + 1)),
+                       index=pd.Index([str(_period(first_month + i, "M")) for i in range(span)], name="cohort"))
+    out.insert(0, "customers", sizes.astype("int64"))
+    return out.loc[out["customers"] > 0]
 
 
-def _month_number(months) -> np.ndarray:
-    """Month ordinals (months since 1970-01) of monthly periods, for month differences."""
-    return pd.PeriodIndex(months, freq="M").asi8
-
-
-def monthly_trends(transactions: pd.DataFrame, as_of_date=None) -> pd.DataFrame:
+def monthly_trends(transactions: pd.DataFrame, as_of_date=None, days: PurchaseDays | None = None) -> pd.DataFrame:
     """Month by month: revenue, orders, active, new and returning customers, average order value.
 
     - revenue: net amount (returns netted) of the month's transactions;
@@ -151,38 +200,35 @@ def monthly_trends(transactions: pd.DataFrame, as_of_date=None) -> pd.DataFrame:
     - average_order_value = revenue / orders;
     - complete: False for a month cut by the first transaction or the as-of date.
     Months without any transaction appear with zeros (they show coverage gaps).
+    ``days`` is :func:`purchase_arrays` of the same arguments when already computed.
     """
-    as_of = as_of_day(transactions, as_of_date)
-    tx = transactions.loc[transactions["date"] < as_of + pd.Timedelta(days=1)]
-    days = purchase_days(tx, as_of)
     columns = ["month", "revenue", "orders", "active_customers", "new_customers",
                "returning_customers", "average_order_value", "complete"]
+    days = days if days is not None else purchase_arrays(transactions, as_of_date)
+    tx = transactions.loc[days.lines]
     if tx.empty:
         return pd.DataFrame(columns=columns)
-    first_day = tx["date"].min().normalize()
-    months = _period_bounds(first_day, as_of, "M")
-    revenue = tx.groupby(tx["date"].dt.to_period("M"))["amount"].sum().reindex(months, fill_value=0.0)
+    first_month, last_month = _one(days.first_day, "M"), _one(days.as_of, "M")
+    span = last_month - first_month + 1
+    line_month = _ordinals(tx["date"].to_numpy().astype("datetime64[D]"), "M") - first_month
+    revenue = np.bincount(line_month, weights=tx["amount"].to_numpy(dtype=float), minlength=span)
+    day_month = _ordinals(days.day, "M") - first_month
     if "order_id" in tx and tx["order_id"].notna().any():
-        sold = tx.loc[(tx["amount"] > 0) & tx["order_id"].notna()]
-        orders = sold.groupby(sold["date"].dt.to_period("M"))["order_id"].nunique()
+        sold = ((tx["amount"] > 0) & tx["order_id"].notna()).to_numpy()
+        order_code, _ = pd.factorize(tx["order_id"][sold])
+        orders = np.bincount(np.unique(order_code * span + line_month[sold]) % span, minlength=span)
     else:
-        orders = days.groupby(days["day"].dt.to_period("M")).size()
-    orders = orders.reindex(months, fill_value=0)
-    day_month = days["day"].dt.to_period("M")
-    active = days.assign(month=day_month).drop_duplicates(["customer_id", "month"]) \
-        .groupby("month").size().reindex(months, fill_value=0)
-    first = days.groupby("customer_id")["day"].min().dt.to_period("M")
-    new = first.value_counts().reindex(months, fill_value=0)
-    out = pd.DataFrame({
-        "month": [str(m) for m in months],
-        "revenue": revenue.to_numpy(dtype=float),
-        "orders": orders.to_numpy(dtype="int64"),
-        "active_customers": active.to_numpy(dtype="int64"),
-        "new_customers": new.to_numpy(dtype="int64"),
-    })
+        orders = np.bincount(day_month, minlength=span)
+    active = np.bincount(np.unique(days.code * span + day_month) % span, minlength=span)
+    first = _first_per_customer(days.code, day_month, len(days.ids))
+    new = np.bincount(first[first >= 0], minlength=span)
+    months = [_period(first_month + i, "M") for i in range(span)]
+    out = pd.DataFrame({"month": [str(m) for m in months], "revenue": revenue.astype(float),
+                        "orders": orders.astype("int64"), "active_customers": active.astype("int64"),
+                        "new_customers": new.astype("int64")})
     out["returning_customers"] = out["active_customers"] - out["new_customers"]
     out["average_order_value"] = (out["revenue"] / out["orders"].where(out["orders"] > 0)).astype(float)
-    out["complete"] = [bool(m.start_time >= first_day and m.end_time < as_of + pd.Timedelta(days=1))
+    out["complete"] = [bool(m.start_time >= days.first_day and m.end_time < days.as_of + pd.Timedelta(days=1))
                        for m in months]
     return out
 

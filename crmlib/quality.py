@@ -12,12 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crmlib import contacts
 from crmlib.cohorts import as_of_day
 from crmlib.i18n import t
 from crmlib.io import parse_amounts
 from crmlib.privacy import mask_email, mask_phone
-from crmlib.profile import data_categories, is_filled
+from crmlib.profile import contact_checks, data_categories, is_filled
 
 SEVERITIES = ("high", "medium", "low")
 
@@ -123,19 +122,27 @@ def quarantine_alerts(rejected: pd.DataFrame, report: dict) -> list[dict]:
     return alerts
 
 
-def order_values(transactions: pd.DataFrame) -> pd.Series:
-    """Value of each order (by order id; by customer and day when there is no order id), sales only."""
+def order_values(transactions: pd.DataFrame) -> np.ndarray:
+    """Value of each order (by order id; by customer and day where there is no order id), sales only."""
     sales = transactions.loc[transactions["amount"] > 0]
     if "order_id" in sales and sales["order_id"].notna().any():
-        keys = [sales["order_id"].fillna(sales["customer_id"] + sales["date"].dt.strftime("@%Y-%m-%d"))]
+        keys = sales["order_id"].copy()
+        missing = keys.isna()
+        if missing.any():
+            keys[missing] = sales.loc[missing, "customer_id"] + sales.loc[missing, "date"].dt.strftime("@%Y-%m-%d")
+        codes, _ = pd.factorize(keys)
     else:
-        keys = [sales["customer_id"], sales["date"].dt.normalize()]
-    return sales.groupby(keys, sort=False)["amount"].sum()
+        day = sales["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+        customer, _ = pd.factorize(sales["customer_id"])
+        codes, _ = pd.factorize(customer.astype(np.int64) * (day.max() - day.min() + 1) + (day - day.min())) \
+            if len(sales) else (np.array([], dtype=np.int64), None)
+    return np.bincount(codes, weights=sales["amount"].to_numpy(dtype=float)) if len(sales) else np.array([])
 
 
-def order_value_fences(values: pd.Series, k: float = IQR_FENCE) -> tuple[float, float]:
+def order_value_fences(values, k: float = IQR_FENCE) -> tuple[float, float]:
     """Tukey fences on log10 order value, returned as money: ``(low, high)``."""
-    logs = np.log10(values[values > 0].to_numpy(dtype=float))
+    values = np.asarray(values, dtype=float)
+    logs = np.log10(values[values > 0])
     if logs.size < 4:
         return (0.0, np.inf)
     q1, q3 = np.percentile(logs, [25, 75])
@@ -146,7 +153,7 @@ def order_value_fences(values: pd.Series, k: float = IQR_FENCE) -> tuple[float, 
 def outlier_alert(transactions: pd.DataFrame) -> list[dict]:
     """Orders beyond the IQR fence on log order value; ``amount`` is the money in high outliers."""
     values = order_values(transactions)
-    if values.empty:
+    if not values.size:
         return []
     low, high = order_value_fences(values)
     outside = (values < low) | (values > high)
@@ -223,7 +230,7 @@ def column_alerts(frame: pd.DataFrame, table: str, categories: dict[str, str] | 
             optional = categories is not None and categories.get(column) not in CORE_CATEGORIES
             alerts.append(_alert("missing_values", n - n_filled, n, table, column,
                                  rule="missing_values_optional" if optional else "missing_values"))
-        if n_filled > 1 and frame.loc[filled, column].astype(str).nunique() == 1:
+        if n_filled > 1 and frame.loc[filled, column].nunique() == 1:
             alerts.append(_alert("constant_column", n, n, table, column))
     return alerts
 
@@ -231,7 +238,7 @@ def column_alerts(frame: pd.DataFrame, table: str, categories: dict[str, str] | 
 def contact_alerts(customers: pd.DataFrame, region: str = "ID", checks: pd.DataFrame | None = None) -> list[dict]:
     """Filled but invalid phone numbers and emails (of the filled values)."""
     if checks is None:
-        checks = contacts.contactability(customers, region=region)
+        checks = contact_checks(customers, region=region)
     alerts = []
     for field, has, valid in (("phone", "has_phone", "phone_valid"), ("email", "has_email", "email_valid")):
         if field not in customers:
@@ -243,27 +250,28 @@ def contact_alerts(customers: pd.DataFrame, region: str = "ID", checks: pd.DataF
     return alerts
 
 
-def duplicate_customer_groups(customers: pd.DataFrame, region: str = "ID") -> pd.DataFrame:
+def duplicate_customer_groups(customers: pd.DataFrame, region: str = "ID",
+                              checks: pd.DataFrame | None = None) -> pd.DataFrame:
     """Customers sharing a phone (normalised to E.164) or an email (lower-cased) under several ids.
 
     One row per shared value: ``key`` (``phone``/``email``), ``value`` (the normalised value —
     personal data: mask it before showing), ``customer_ids`` (sorted, comma-separated), ``n_ids``.
+    ``checks`` is :func:`crmlib.profile.contact_checks` of ``customers`` when already computed.
     """
     frames = []
     if "phone" in customers:
-        phones = customers["phone"].astype("string").str.strip()
-        unique = phones.dropna().unique()
-        normal = {p: contacts.normalise_phone(p, region) for p in unique}
-        frames.append(pd.DataFrame({"key": "phone", "value": phones.map(normal, na_action="ignore"),
-                                    "customer_id": customers["customer_id"]}))
+        if checks is None:
+            checks = contact_checks(customers, region)
+        frames.append(pd.DataFrame({"key": "phone", "value": checks["phone_e164"].to_numpy(),
+                                    "customer_id": customers["customer_id"].to_numpy()}))
     if "email" in customers:
         emails = customers["email"].astype("string").str.strip().str.lower()
-        frames.append(pd.DataFrame({"key": "email", "value": emails.where(emails.str.len() > 0),
-                                    "customer_id": customers["customer_id"]}))
+        frames.append(pd.DataFrame({"key": "email", "value": emails.where(emails.str.len() > 0).to_numpy(dtype=object),
+                                    "customer_id": customers["customer_id"].to_numpy()}))
     columns = ["key", "value", "customer_ids", "n_ids"]
     if not frames:
         return pd.DataFrame(columns=columns)
-    pairs = pd.concat(frames, ignore_index=True).dropna(subset=["value"]).drop_duplicates()
+    pairs = pd.concat(frames, ignore_index=True).dropna(subset=["value", "customer_id"]).drop_duplicates()
     shared = pairs.groupby(["key", "value"])["customer_id"].transform("size") > 1
     grouped = pairs.loc[shared].groupby(["key", "value"])["customer_id"].agg(lambda ids: sorted(ids))
     out = pd.DataFrame({"key": grouped.index.get_level_values(0), "value": grouped.index.get_level_values(1),
@@ -324,14 +332,14 @@ def buyers_without_record_alert(transactions: pd.DataFrame, customers: pd.DataFr
 
 def quality_alerts(transactions: pd.DataFrame, customers: pd.DataFrame | None = None, rejected=None,
                    report: dict | None = None, as_of_date=None, opening_date=None, region: str = "ID",
-                   categories: dict | None = None, contact_checks: pd.DataFrame | None = None) -> pd.DataFrame:
+                   categories: dict | None = None, checks: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every data-quality alert, most severe first (then by count).
 
     ``rejected`` and ``report`` are the validation's quarantined rows and report
     (``data.validation.rejected``, ``data.report``); ``opening_date`` enables the
     pre-opening check; ``categories`` overrides the data-category mapping (see
-    :func:`crmlib.profile.data_categories`); ``contact_checks`` is
-    :func:`crmlib.contacts.contactability` of ``customers`` when already computed.
+    :func:`crmlib.profile.data_categories`); ``checks`` is
+    :func:`crmlib.profile.contact_checks` of ``customers`` when already computed.
     """
     as_of = as_of_day(transactions, as_of_date)
     alerts: list[dict] = []
@@ -348,8 +356,10 @@ def quality_alerts(transactions: pd.DataFrame, customers: pd.DataFrame | None = 
     if customers is not None:
         cats = data_categories(customers.columns, categories)
         alerts += column_alerts(customers, "customers", cats)
-        alerts += contact_alerts(customers, region, contact_checks)
-        alerts += duplicate_alerts(customers, duplicate_customer_groups(customers, region))
+        if checks is None:
+            checks = contact_checks(customers, region)
+        alerts += contact_alerts(customers, region, checks)
+        alerts += duplicate_alerts(customers, duplicate_customer_groups(customers, region, checks))
         alerts += date_alerts(customers, as_of, opening_date)
         alerts += buyers_without_record_alert(transactions, customers)
     out = pd.DataFrame(alerts, columns=COLUMNS)

@@ -154,3 +154,11 @@ def test_key_messages_without_customers(tx):
 def test_completeness_matrix_rows_in_bahasa_indonesia():
     customers = pd.DataFrame({"customer_id": ["a"], "email": ["x@example.com"], "occupation": [None]})
     assert list(completeness_matrix(customers, lang="id").index) == ["Kontak · email", "Potensi · occupation"]
+
+
+def test_contact_checks_agree_with_contactability(customers):
+    from crmlib.contacts import contactability
+    from crmlib.profile import contact_checks
+    checks = contact_checks(customers)
+    pd.testing.assert_frame_equal(checks.drop(columns="phone_e164"), contactability(customers))
+    assert list(checks["phone_e164"]) == ["+6281234567890", "+62215551234", None, None, None, "+6281311112222"]
