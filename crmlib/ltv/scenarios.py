@@ -148,7 +148,7 @@ def formula_with_values(inputs: LTVInputs, lang: str = "en") -> str:
     def number(value, decimals=0):
         return format_number(value, decimals, lang).replace(",", "{,}")
 
-    return (LTV_FORMULA + r" \quad\text{with}\quad "
+    return (LTV_FORMULA + rf" \quad\text{{{t('ltv_formula_with', lang)}}}\quad "
             + rf"R = {number(inputs.yearly_revenue)},\ m = {number(inputs.margin, 2)},\ "
             + rf"r = {number(inputs.retention, 3)},\ n = {int(inputs.years)},\ "
             + rf"d = {number(inputs.discount_rate, 2)}")
