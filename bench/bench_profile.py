@@ -82,7 +82,7 @@ def profile_everything(tx: pd.DataFrame, customers: pd.DataFrame, as_of) -> dict
     lap("retention")
     matrix = cohorts.cohort_retention(tx, as_of, days=days)
     lap("cohort_matrix")
-    profile.key_messages(figures, cohorts.retention_rates(yearly), alerts)
+    profile.key_messages(figures, yearly, alerts)
     lap("key_messages")
     return {"steps": steps, "cpu": cpu, "customers_total": figures["customers_total"], "alerts": len(alerts),
             "cohorts": len(matrix), "fields": len(fields)}

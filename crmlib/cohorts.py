@@ -281,18 +281,30 @@ def so_what_trends(trends: pd.DataFrame, season: pd.DataFrame, lang: str = "en")
              returning=format_percent(last["returning_customers"] / last["active_customers"], 0, lang))
 
 
+def headline_retention(retention: pd.DataFrame) -> tuple[str, str, float, bool] | None:
+    """``(period, next_period, rate, complete)`` to quote: the last complete pair with a rate,
+    else the last pair with a rate (a partial one); None when there is none."""
+    rated = retention.dropna(subset=["retention_rate"])
+    if rated.empty:
+        return None
+    complete = rated.loc[rated["complete"]]
+    row = (complete if len(complete) else rated).iloc[-1]
+    return str(row["period"]), str(row["next_period"]), float(row["retention_rate"]), bool(row["complete"])
+
+
 def so_what_retention(yearly: pd.DataFrame, matrix: pd.DataFrame, lang: str = "en") -> str:
-    """One sentence: last yearly retention against the benchmark, and month-1 cohort retention."""
-    rates = yearly.dropna(subset=["retention_rate"])
-    if rates.empty:
+    """One sentence: the headline yearly retention against the benchmark, and month-1 cohort retention."""
+    headline = headline_retention(yearly)
+    if headline is None:
         return t("profile_sowhat_retention_none", lang)
-    last = rates.iloc[-1]
+    period, next_period, rate, complete = headline
     month1 = np.nan
     if 1 in matrix:
         seen = matrix[1].notna()
         month1 = float((matrix.loc[seen, 1] * matrix.loc[seen, "customers"]).sum() / matrix.loc[seen, "customers"].sum()) \
             if seen.any() else np.nan
-    return t("profile_sowhat_retention", lang, year=last["period"], next=last["next_period"],
-             rate=format_percent(last["retention_rate"], 0, lang),
+    partial = "" if complete else f" ({t('profile_partial', lang)})"
+    return t("profile_sowhat_retention", lang, year=period + partial, next=next_period,
+             rate=format_percent(rate, 0, lang),
              benchmark=format_percent(AVERAGE_YEARLY_RETENTION, 0, lang),
              month1=format_percent(month1, 0, lang))

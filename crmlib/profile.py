@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib import contacts
-from crmlib.cohorts import AVERAGE_YEARLY_RETENTION, PurchaseDays, purchase_arrays
+from crmlib.cohorts import AVERAGE_YEARLY_RETENTION, PurchaseDays, headline_retention, purchase_arrays
 from crmlib.formatting import format_number, format_percent
 from crmlib.i18n import t
 from crmlib.io import InputError
@@ -316,12 +316,13 @@ def so_what_slide(figures: dict, lang: str = "en") -> str:
              active=active, days=figures["active_window_days"])
 
 
-def key_messages(figures: dict, retention_by_year: dict | None = None, alerts: pd.DataFrame | None = None,
+def key_messages(figures: dict, yearly_retention: pd.DataFrame | None = None, alerts: pd.DataFrame | None = None,
                  lang: str = "en", limit: int = 5) -> list[str]:
     """Three to five sentences summarising the profile for the room, in ``lang``.
 
-    Built from the profile figures, the yearly retention (``{year: rate}``, last complete pair
-    used) and the data-quality alerts; a sentence is skipped when its figures are missing.
+    Built from the profile figures, the yearly :func:`crmlib.cohorts.retention_by_period` table
+    (the last complete pair of years is quoted; a partial one is marked) and the data-quality
+    alerts; a sentence is skipped when its figures are missing.
     """
     def pct(x):
         return format_percent(x, 0, lang)
@@ -341,13 +342,13 @@ def key_messages(figures: dict, retention_by_year: dict | None = None, alerts: p
     if figures.get("share_repeat") is not None:
         messages.append(t("profile_msg_repeat", lang, repeat=pct(figures["share_repeat"]),
                           once=pct(1 - figures["share_repeat"])))
-    if retention_by_year:
-        rates = [(year, rate) for year, rate in retention_by_year.items() if rate is not None]
-        if rates:
-            year, rate = rates[-1]
-            key = "profile_msg_retention_below" if rate < AVERAGE_YEARLY_RETENTION else "profile_msg_retention_above"
-            messages.append(t(key, lang, year=year, next=int(year) + 1, rate=pct(rate),
-                              benchmark=pct(AVERAGE_YEARLY_RETENTION)))
+    headline = None if yearly_retention is None else headline_retention(yearly_retention)
+    if headline is not None:
+        year, next_year, rate, complete = headline
+        key = "profile_msg_retention_below" if rate < AVERAGE_YEARLY_RETENTION else "profile_msg_retention_above"
+        partial = "" if complete else f" ({t('profile_partial', lang)})"
+        messages.append(t(key, lang, year=year + partial, next=next_year, rate=pct(rate),
+                          benchmark=pct(AVERAGE_YEARLY_RETENTION)))
     if alerts is not None and len(alerts):
         high = alerts.loc[alerts["severity"] == "high"]
         if len(high):

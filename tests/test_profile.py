@@ -135,13 +135,20 @@ def test_completeness_matrix_by_signup_year():
 def test_key_messages_say_what_the_figures_say(tx, customers):
     figures = customer_profile(tx, customers, AS_OF)
     alerts = pd.DataFrame({"severity": ["high", "low"]})
-    messages = key_messages(figures, {"2023": 0.6}, alerts, "en")
+    yearly = pd.DataFrame({"period": ["2022", "2023"], "next_period": ["2023", "2024"], "active": [10, 10],
+                           "retained": [7, 6], "lost": [3, 4], "retention_rate": [0.7, 0.6],
+                           "complete": [True, True]})
+    messages = key_messages(figures, yearly, alerts, "en")
     assert 3 <= len(messages) <= 5
     text = " ".join(messages)
     assert "33 %" in text  # 2 of 6 reachable by email
-    assert "60 %" in text and "90 %" in text  # retention against the benchmark
+    assert "60 %" in text and "90 %" in text and "70 %" not in text  # the last pair against the benchmark
     assert "6 customers" in messages[0]
-    messages_id = key_messages(figures, {"2023": 0.6}, alerts, "id")
+    partial = key_messages(figures, yearly.assign(complete=[True, False]), alerts, "en")
+    assert "active in 2022, 70 %" in " ".join(partial)  # a partial last pair is not the headline
+    only_partial = key_messages(figures, yearly.assign(complete=False), alerts, "en")
+    assert "2023 (partial period), 60 %" in " ".join(only_partial)
+    messages_id = key_messages(figures, yearly, alerts, "id")
     assert messages_id != messages and "pelanggan" in messages_id[0]
 
 
