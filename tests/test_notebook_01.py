@@ -150,3 +150,24 @@ def test_transactions_only_in_bahasa_indonesia(params, tmp_path):
     assert "2023" in results["retention_rate_by_year"]
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert "tidak tersedia" in html and "Tidak ada tabel pelanggan" in html
+
+
+def test_online_retail_runs_with_its_params_file(tmp_path):
+    from crmlib.paths import shared_dataset
+    path = shared_dataset("online_retail", "online_retail.csv.gz")
+    if not path.exists():
+        pytest.skip("UCI Online Retail not available")
+    params = load_params(PROJECT_ROOT / "params" / "online_retail.yaml")
+    result = run_workbook(params, only=["01"], out_root=tmp_path, progress=False)
+    assert result.ok, result.notebooks
+    results = json.loads((tmp_path / "online_retail" / "01_data_profiling" / "results.json").read_text(encoding="utf-8"))
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    no_id = raw["CustomerID"] == ""
+    cancelled = raw["InvoiceNo"].str.startswith("C")
+    amount = raw["Quantity"].astype(float) * raw["UnitPrice"].astype(float)
+    found = {a["name"]: a for a in results["quality_alerts"]}
+    assert found["quarantine_missing_customer_id"]["count"] == int(no_id.sum()) == 135_080  # published figure
+    assert found["quarantine_cancelled_order"]["count"] == int((cancelled & ~no_id).sum())
+    assert results["customers_total"] == raw.loc[~no_id & ~cancelled & (amount != 0), "CustomerID"].nunique()
+    assert results["customers_with_phone"] is None and results["share_female"] is None
+    assert results["retention_complete_by_year"] == {"2010": False}  # December 2010 only
