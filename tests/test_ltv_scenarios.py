@@ -295,3 +295,19 @@ def test_find_segments_joins_cluster_and_persona(tmp_path):
     assert name == "clusters.csv"
     assert table["segment"].tolist() == ["1 · Loyal", "2 · Lapsed"]
     assert table["customer_id"].tolist() == ["01", "02"]
+
+
+@pytest.mark.parametrize("name, value", [("margin", 30), ("annual_discount_rate", "10%"),
+                                         ("clv_horizon_months", 0), ("clv_horizon_months", 1.5),
+                                         ("acquisition_cost_multiple", -5), ("scenario_retention", 60)])
+def test_check_parameters_names_the_parameter(name, value):
+    from crmlib.ltv.scenarios import check_parameters
+    with pytest.raises(InputError, match=name):
+        check_parameters(**{name: value})
+
+
+def test_check_parameters_accepts_defaults():
+    from crmlib.ltv.scenarios import check_parameters
+    check_parameters(margin=0.3, annual_discount_rate=0.1, clv_horizon_months=12, clv_interval_draws=200,
+                     scenario_years=10, projection_years=5, retention_uplift_points=0.05,
+                     retention_cost_share=0.05, acquisition_cost_multiple=5, scenario_retention=None)

@@ -515,3 +515,29 @@ def projection_table(frame: pd.DataFrame, currency: str = "IDR", lang: str = "en
                         ("pv_profit", "ltv_today"), ("cumulative_pv_profit", "ltv_axis_cum_profit")):
         shown[t(key, lang)] = frame[column].map(lambda v: format_money(v, currency, lang))
     return shown
+
+
+def check_parameters(**values) -> None:
+    """Refuse notebook parameters out of range before any work, naming the parameter.
+
+    Knows ``margin``, ``annual_discount_rate``, ``retention_uplift_points``,
+    ``retention_cost_share`` (shares), ``clv_horizon_months``, ``clv_interval_draws``,
+    ``scenario_years``, ``projection_years`` (whole numbers >= 1), ``acquisition_cost_multiple``
+    (> 0) and ``scenario_retention`` (share or None).
+    """
+    shares = {"margin", "annual_discount_rate", "retention_uplift_points", "retention_cost_share",
+              "scenario_retention"}
+    counts = {"clv_horizon_months", "clv_interval_draws", "scenario_years", "projection_years"}
+    for name, value in values.items():
+        if value is None and name == "scenario_retention":
+            continue
+        number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
+            and np.isfinite(value)
+        if name in shares and not (number and 0 <= value <= 1):
+            raise InputError(f"parameter {name}={value!r}: expected a share between 0 and 1 "
+                             f"(0.3 = 30 %).")
+        if name in counts and not (number and float(value).is_integer() and value >= 1):
+            raise InputError(f"parameter {name}={value!r}: expected a whole number, 1 or more.")
+        if name == "acquisition_cost_multiple" and not (number and value > 0):
+            raise InputError(f"parameter {name}={value!r}: expected a multiple above 0 "
+                             "(practitioners quote 5-10).")
