@@ -21,6 +21,7 @@ from crmlib.ltv.bgnbd import BetaGeoModel
 from crmlib.ltv.pareto_nbd import ParetoNBDModel
 from crmlib.ltv.simulate import simulate_bgnbd, simulate_pareto_nbd
 from crmlib.ltv.units import DAYS_PER_UNIT, check_time_unit
+from crmlib.ltv.validation import holdout_table
 
 
 def _bucket(frequency: pd.Series, max_bucket: int) -> pd.Series:
@@ -59,21 +60,21 @@ def holdout_by_frequency(calibration: pd.DataFrame, models: dict, max_bucket: in
 
     ``calibration`` needs ``frequency``, ``recency``, ``T``, ``frequency_holdout`` and
     ``duration_holdout`` (as from :func:`crmlib.summary.btyd_summary` with an observation end).
-    Columns: ``customers``, ``actual``, then one per model.
+    :func:`crmlib.ltv.validation.holdout_table` for several models side by side; columns
+    ``customers``, ``actual``, then one per model.
     """
     missing = {"frequency_holdout", "duration_holdout"} - set(calibration.columns)
     if missing:
         raise ValueError(f"calibration summary lacks {sorted(missing)}: build it with an observation end")
-    frame = pd.DataFrame({"bucket": _bucket(calibration["frequency"], max_bucket),
-                          "actual": calibration["frequency_holdout"].to_numpy(dtype=float)})
+    x, t_x, T = calibration["frequency"], calibration["recency"], calibration["T"]
     duration = calibration["duration_holdout"].to_numpy(dtype=float)
+    table = None
     for name, model in models.items():
-        frame[name] = np.asarray(model.conditional_expected_purchases(
-            duration, calibration["frequency"], calibration["recency"], calibration["T"]), dtype=float)
-    grouped = frame.groupby("bucket", observed=False)
-    table = grouped.mean()
-    table.insert(0, "customers", grouped.size())
-    table.index.name = "frequency"
+        predicted = np.asarray(model.conditional_expected_purchases(duration, x, t_x, T), dtype=float)
+        one = holdout_table(x, calibration["frequency_holdout"], predicted, max_freq=max_bucket)
+        if table is None:
+            table = one[["customers", "actual"]].copy()
+        table[name] = one["predicted"]
     return table
 
 
