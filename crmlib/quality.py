@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crmlib import validate
 from crmlib.cohorts import as_of_day
 from crmlib.i18n import t
 from crmlib.io import parse_amounts
@@ -22,6 +23,7 @@ SEVERITIES = ("high", "medium", "low")
 
 #: (high from, medium from) share affected, per check; below the second threshold: low.
 THRESHOLDS: dict[str, tuple[float, float]] = {
+    "quarantine_empty_line": (0.05, 0.005),
     "quarantine_missing_customer_id": (0.05, 0.005),
     "quarantine_unparseable_date": (0.01, 0.001),
     "quarantine_unparseable_amount": (0.01, 0.001),
@@ -53,15 +55,16 @@ THRESHOLDS: dict[str, tuple[float, float]] = {
 
 #: Quarantine reasons of :mod:`crmlib.validate` → check names.
 QUARANTINE_CHECKS = {
-    "missing customer id": "quarantine_missing_customer_id",
-    "unparseable date": "quarantine_unparseable_date",
-    "unparseable amount": "quarantine_unparseable_amount",
-    "non-finite amount": "quarantine_non_finite_amount",
-    "cancelled order": "quarantine_cancelled_order",
-    "zero amount": "quarantine_zero_amount",
-    "exact duplicate line": "quarantine_exact_duplicate_line",
-    "future date": "quarantine_future_date",
-    "return (quarantined by returns_policy)": "quarantine_return",
+    validate.EMPTY_LINE: "quarantine_empty_line",
+    validate.MISSING_CUSTOMER: "quarantine_missing_customer_id",
+    validate.BAD_DATE: "quarantine_unparseable_date",
+    validate.BAD_AMOUNT: "quarantine_unparseable_amount",
+    validate.NON_FINITE: "quarantine_non_finite_amount",
+    validate.CANCELLED: "quarantine_cancelled_order",
+    validate.ZERO_AMOUNT: "quarantine_zero_amount",
+    validate.DUPLICATE: "quarantine_exact_duplicate_line",
+    validate.FUTURE: "quarantine_future_date",
+    validate.RETURN: "quarantine_return",
 }
 
 #: Data categories whose missing values matter most (personal and contact data).

@@ -197,3 +197,15 @@ def test_online_retail_cancellations_and_missing_ids_are_findings():
     assert alerts.loc["quarantine_cancelled_order", "count"] == int((cancelled & ~no_id).sum())
     assert int(cancelled.sum()) == 9_288
     assert alerts.loc["quarantine_cancelled_order", "amount"] < 0  # cancellations carry negative quantities
+
+
+def test_every_check_has_a_finding_and_advice_in_both_languages():
+    from crmlib.i18n import labels
+    from crmlib.quality import QUARANTINE_CHECKS, THRESHOLDS
+    from crmlib.validate import REASONS
+    assert set(REASONS) <= set(QUARANTINE_CHECKS)  # every quarantine reason has its own check
+    texts = labels()
+    for check in set(THRESHOLDS) - {"missing_values_optional"}:
+        for kind in ("check", "advice"):
+            entry = texts.get(f"profile_{kind}_{check}")
+            assert entry and entry.get("en") and entry.get("id"), f"profile_{kind}_{check}"
