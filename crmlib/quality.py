@@ -128,6 +128,8 @@ def quarantine_alerts(rejected: pd.DataFrame, report: dict) -> list[dict]:
 def order_values(transactions: pd.DataFrame) -> np.ndarray:
     """Value of each order (by order id; by customer and day where there is no order id), sales only."""
     sales = transactions.loc[transactions["amount"] > 0]
+    if sales.empty:
+        return np.array([], dtype=float)
     if "order_id" in sales and sales["order_id"].notna().any():
         keys = sales["order_id"].copy()
         missing = keys.isna()
@@ -137,9 +139,8 @@ def order_values(transactions: pd.DataFrame) -> np.ndarray:
     else:
         day = sales["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
         customer, _ = pd.factorize(sales["customer_id"])
-        codes, _ = pd.factorize(customer.astype(np.int64) * (day.max() - day.min() + 1) + (day - day.min())) \
-            if len(sales) else (np.array([], dtype=np.int64), None)
-    return np.bincount(codes, weights=sales["amount"].to_numpy(dtype=float)) if len(sales) else np.array([])
+        codes, _ = pd.factorize(customer.astype(np.int64) * (day.max() - day.min() + 1) + (day - day.min()))
+    return np.bincount(codes, weights=sales["amount"].to_numpy(dtype=float))
 
 
 def order_value_fences(values, k: float = IQR_FENCE) -> tuple[float, float]:
@@ -175,15 +176,12 @@ def date_coverage_alerts(transactions: pd.DataFrame, as_of: pd.Timestamp, gap_da
     and data ending more than a month before the as-of date."""
     if transactions.empty:
         return []
-    days = pd.DatetimeIndex(transactions["date"].dt.normalize().unique()).sort_values()
+    days = _trading_days(transactions)
     first, last = days[0], days[-1]
     alerts = []
-    steps = np.diff(days.asi8) // (86_400 * 10**9) - 1
-    gaps = int((steps >= gap_days).sum())
-    span_days = int((last - first).days) + 1
+    gaps = len(_gaps(days, gap_days))
     if gaps:
-        alerts.append(_alert("date_gap", gaps, span_days, "transactions", "date",
-                             rule="date_gap"))
+        alerts.append(_alert("date_gap", gaps, int((last - first).days) + 1, "transactions", "date"))
     months = pd.period_range(first.to_period("M"), last.to_period("M"), freq="M")
     seen = pd.PeriodIndex(days.to_period("M")).unique()
     empty = int(len(months.difference(seen)))
@@ -195,15 +193,22 @@ def date_coverage_alerts(transactions: pd.DataFrame, as_of: pd.Timestamp, gap_da
     return alerts
 
 
+def _trading_days(transactions: pd.DataFrame) -> pd.DatetimeIndex:
+    """Distinct days with at least one transaction, sorted."""
+    return pd.DatetimeIndex(transactions["date"].dt.normalize().unique()).sort_values()
+
+
+def _gaps(days: pd.DatetimeIndex, gap_days: int) -> pd.DataFrame:
+    """Runs of ``gap_days`` or more days without a transaction between sorted ``days``: from, to, days."""
+    empty = np.diff(days.asi8) // (86_400 * 10**9) - 1 if len(days) > 1 else np.array([], dtype=np.int64)
+    idx = np.flatnonzero(empty >= gap_days)
+    return pd.DataFrame({"from": days[idx] + pd.Timedelta(days=1), "to": days[idx + 1] - pd.Timedelta(days=1),
+                         "days": empty[idx].astype("int64")})
+
+
 def longest_gaps(transactions: pd.DataFrame, n: int = 5, gap_days: int = GAP_DAYS) -> pd.DataFrame:
     """The ``n`` longest runs of days without transactions (``from, to, days``), longest first."""
-    days = pd.DatetimeIndex(transactions["date"].dt.normalize().unique()).sort_values()
-    if len(days) < 2:
-        return pd.DataFrame(columns=["from", "to", "days"])
-    steps = np.diff(days.asi8) // (86_400 * 10**9) - 1
-    idx = np.flatnonzero(steps >= gap_days)
-    out = pd.DataFrame({"from": days[idx] + pd.Timedelta(days=1), "to": days[idx + 1] - pd.Timedelta(days=1),
-                        "days": steps[idx].astype("int64")})
+    out = _gaps(_trading_days(transactions), gap_days)
     return out.sort_values(["days", "from"], ascending=[False, True], kind="mergesort").head(n) \
         .reset_index(drop=True)
 
@@ -227,7 +232,7 @@ def column_alerts(frame: pd.DataFrame, table: str, categories: dict[str, str] | 
         filled = is_filled(frame[column])
         n_filled = int(filled.sum())
         if n_filled / n < NEAR_EMPTY_SHARE:
-            alerts.append(_alert("near_empty_column", n - n_filled, n, table, column, rule="near_empty_column"))
+            alerts.append(_alert("near_empty_column", n - n_filled, n, table, column))
             continue
         if n_filled < n:
             optional = categories is not None and categories.get(column) not in CORE_CATEGORIES
