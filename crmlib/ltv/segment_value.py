@@ -1,4 +1,8 @@
-"""Future value by segment: customer lifetime value summed over RFM segments or clusters.
+"""Future value per customer, and summed over RFM segments or clusters.
+
+:func:`customer_value` gathers each customer's forecasts (P(alive), purchases next year,
+spend per purchase, next purchase date, CLV with its band) into one table;
+:func:`segment_clv` sums it over segments.
 
 The segments come from notebooks 02 (RFM) and 03 (k-means) of the same run: their output
 folders sit beside notebook 05's (``<run>/02_rfm_segmentation/``, ``<run>/03_kmeans_clustering/``)
@@ -12,6 +16,35 @@ import pandas as pd
 
 from crmlib.formatting import format_money, format_number, format_percent
 from crmlib.i18n import t
+from crmlib.ltv.predict import clv_interval, expected_purchases_in_days, next_purchase_date
+
+#: Columns of :func:`customer_value`'s table.
+CUSTOMER_VALUE_COLUMNS = ("customer_id", "frequency", "recency", "T", "monetary_value", "p_alive",
+                          "purchases_next_365_days", "spend_per_purchase", "next_purchase_median",
+                          "clv", "clv_low", "clv_high")
+
+
+def customer_value(summary: pd.DataFrame, transaction_model, spend_model, as_of, horizon_months: int = 12,
+                   annual_discount_rate: float = 0.1, margin: float = 1.0, n_draws: int = 200,
+                   seed: int = 0) -> pd.DataFrame:
+    """One row per customer of ``summary`` (a BTYD summary indexed by customer_id, at ``as_of``).
+
+    CLV = margin x expected spend x expected purchases month by month over ``horizon_months``,
+    discounted monthly (:func:`crmlib.ltv.predict.clv_interval`, band = 90 % of ``n_draws``
+    parameter draws). Columns: :data:`CUSTOMER_VALUE_COLUMNS`.
+    """
+    x, t_x, T, spend = summary["frequency"], summary["recency"], summary["T"], summary["monetary_value"]
+    table = clv_interval(transaction_model, spend_model, x, t_x, T, spend, horizon=int(horizon_months),
+                         period="M", annual_discount_rate=annual_discount_rate, margin=margin,
+                         n_draws=int(n_draws), level=0.90, seed=seed)
+    table.insert(0, "p_alive", transaction_model.probability_alive(x, t_x, T))
+    table.insert(1, "purchases_next_365_days", expected_purchases_in_days(transaction_model, x, t_x, T, 365))
+    table.insert(2, "spend_per_purchase", spend_model.conditional_expected_spend(x, spend))
+    table.insert(3, "next_purchase_median", next_purchase_date(transaction_model, x, t_x, T, as_of))
+    table = summary[["frequency", "recency", "T", "monetary_value"]].join(table)
+    table.index.name = "customer_id"
+    return table.reset_index()[list(CUSTOMER_VALUE_COLUMNS)]
+
 
 #: Where each kind of segment comes from: the notebook's folder, tables to look at first
 #: (then any other CSV), and the columns naming the segment, best first (several columns
