@@ -100,7 +100,7 @@ def maximise(
         phi0 = np.clip(np.log(np.asarray(start, float)), lower + 1e-6, upper - 1e-6)
         res = minimize(objective, phi0, args=(data_start, start_weight), jac=True,
                        method="L-BFGS-B", bounds=list(zip(lower, upper)),
-                       options={"maxiter": 2000, "ftol": 1e-12, "gtol": 1e-8})
+                       options={"maxiter": 2000, "ftol": 1e-10, "gtol": 1e-6})
         if best is None or res.fun < best.fun:
             best = res
     phi = best.x.copy()
@@ -141,11 +141,13 @@ def maximise(
             hess_at_phi = True
             continue
         previous = decrement
+        # far from the maximum the curvature will be refreshed anyway: get it with the trial
+        trial_order = 2 if decrement > 1e-2 else 1
         t = 1.0
         while t > 1e-8:
             phi_new = np.clip(phi + t * step, lower, upper)
             theta_new = np.exp(phi_new)
-            value_new, grad_new, _ = loglik(theta_new, data_full, 1)
+            value_new, grad_new, hess_new = loglik(theta_new, data_full, trial_order)
             n_evals += 1
             if np.isfinite(value_new) and value_new >= value - 1e-12 * abs(value):
                 break
@@ -153,8 +155,10 @@ def maximise(
         else:
             break
         phi, theta, value, grad = phi_new, theta_new, value_new, grad_new
-        hess_at_phi = False
-        if t < 1.0:  # far from the quadratic region: refresh the curvature
+        hess_at_phi = trial_order == 2
+        if hess_at_phi:
+            hess = hess_new
+        elif t < 1.0:  # far from the quadratic region: refresh the curvature
             value, grad, hess = loglik(theta, data_full, 2)
             n_evals += 1
             hess_at_phi = True

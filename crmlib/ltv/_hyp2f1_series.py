@@ -113,7 +113,7 @@ def evaluate_groups(z: np.ndarray, bounds: np.ndarray, b: np.ndarray, c: np.ndar
     """:func:`evaluate` for consecutive groups of rows (rows bounds[g]:bounds[g+1] use
     b[g], c[g]); groups needing few terms share one coefficient table and power matrix."""
     n_cols = (1, 4, 10)[order]
-    out = np.empty((z.size, n_cols))
+    out = np.empty((z.size, n_cols), order="F")  # column-major: callers read whole columns
     if z.size == 0:
         return out
     lo = bounds[:-1]
@@ -128,6 +128,8 @@ def evaluate_groups(z: np.ndarray, bounds: np.ndarray, b: np.ndarray, c: np.ndar
             start, stop, n = bounds[g], bounds[g + 1], int(n_needed[g])
             if powers is None:
                 out[start:stop] = _powers_times(z[start:stop], table[row, :n])
+            elif start == 0 and stop == z.size:
+                np.matmul(powers[:, :n], table[row, :n], out=out)
             else:
                 out[start:stop] = powers[start:stop, :n] @ table[row, :n]
     for g in np.nonzero(~fast)[0]:

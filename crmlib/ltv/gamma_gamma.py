@@ -97,8 +97,10 @@ class GammaGammaModel:
 
     param_names = ("p", "q", "gamma")
 
-    def __init__(self, n_starts: int = 3):
+    def __init__(self, n_starts: int = 3, warm_start_rows: int = 20_000, random_state: int = 0):
         self.n_starts = n_starts
+        self.warm_start_rows = warm_start_rows
+        self.random_state = random_state
 
     def fit(self, frequency, monetary_value=None, weights=None):
         """Maximum-likelihood fit on mean repeat spend; returns self."""
@@ -118,8 +120,14 @@ class GammaGammaModel:
         starts = [np.array([p, q, (q - 1.0) * mean_spend / p]) for p, q in
                   [(2.0, 3.0), (6.0, 4.0), (1.0, 10.0), (10.0, 2.0)][: max(self.n_starts, 1)]]
         log_scale = np.array([0.0, 0.0, np.log(mean_spend)])
+        start_data = data
+        if x.size > self.warm_start_rows:  # starts on a subsample, Newton on all rows
+            rows = np.sort(np.random.default_rng(self.random_state).choice(
+                x.size, size=self.warm_start_rows, replace=False))
+            start_data = _GGData(x=x[rows], m=m[rows], w=w[rows], log_m=data.log_m[rows],
+                                 log_x=data.log_x[rows], total_weight=float(w[rows].sum()))
         with single_threaded_blas():
-            optimum = maximise(gamma_gamma_loglik, data, data, starts, data.total_weight,
+            optimum = maximise(gamma_gamma_loglik, data, start_data, starts, data.total_weight,
                                self.param_names, log_scale)
         self.params_ = dict(zip(self.param_names, map(float, optimum.theta)))
         self.loglik_ = optimum.loglik

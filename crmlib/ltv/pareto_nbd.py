@@ -28,7 +28,7 @@ from scipy.special import digamma, exprel, gammaln, polygamma
 from crmlib.ltv import _hyp2f1_series as series
 from crmlib.ltv._base import RepeatPurchaseModel, coerce_rfm, output_like
 
-_CHUNK = 1 << 18  # rows per block in the per-row computations
+_CHUNK = 1 << 16  # rows per block: blocks small enough to reuse memory between calls
 
 
 @dataclass
@@ -99,7 +99,7 @@ def _log_term(t, x, theta, group_x, bounds, kind: str, order: int):
         z_a, z_b = (beta + t) * inv_at**2, -inv_at
     else:
         z_a, z_b = -inv_bt, (alpha + t) * inv_bt**2
-    grad = np.empty((t.size, 4))
+    grad = np.empty((t.size, 4), order="F")
     grad[:, 0] = L_r - log_at - inv_c
     grad[:, 1] = L_z * z_a - rx * inv_at
     grad[:, 2] = L_s - log_bt - inv_c
@@ -116,7 +116,7 @@ def _log_term(t, x, theta, group_x, bounds, kind: str, order: int):
     L_rz = cols[:, 7] * inv_G - L_r * G_z
     L_sz = cols[:, 8] * inv_G - L_s * G_z
     inv_c2 = inv_c**2
-    hess = np.empty((t.size, 10))
+    hess = np.empty((t.size, 10), order="F")
     hess[:, 0] = cols[:, 3] * inv_G - L_r**2 + inv_c2
     hess[:, 1] = L_rz * z_a - inv_at
     hess[:, 2] = cols[:, 4] * inv_G - L_r * L_s + inv_c2
@@ -170,7 +170,7 @@ def _row_terms(theta, x, t_x, T, order, groups=None):
     zero_part = _log_term(np.zeros(1), np.zeros(1), theta, np.zeros(1), np.array([0, 1]),
                           "H", order)
     shapes = [(n,), (n, 4), (n, 10)][: order + 1]
-    parts = [np.empty(shape) for shape in shapes]
+    parts = [np.empty(shape, order="F") for shape in shapes]
     for target, part in zip(parts, zero_part):
         target[:n_zero] = part
     if n_zero < n:
