@@ -142,6 +142,8 @@ def so_what_completeness(table: pd.DataFrame, lang: str = "en") -> str:
     """One sentence: the least filled field and the expected fields the file lacks."""
     present = table.loc[table["present"]]
     absent = ", ".join(table.loc[~table["present"], "field"]) or t("profile_none", lang)
+    if present.empty:
+        return t("profile_sowhat_completeness", lang, field=t("profile_none", lang), share="–", absent=absent)
     weakest = present.sort_values(["share_filled", "field"], kind="mergesort").iloc[0]
     return t("profile_sowhat_completeness", lang, field=weakest["field"],
              share=format_percent(weakest["share_filled"], 0, lang), absent=absent)
@@ -238,11 +240,12 @@ def _contact_figures(customers: pd.DataFrame | None, region: str, checks: pd.Dat
     if checks is None:
         checks = contact_checks(customers, region=region)
     per_customer = checks.groupby("customer_id")[["phone_valid", "email_valid", "contactable", "whatsapp"]].any()
-    return {
-        "customers_with_phone": int(per_customer["phone_valid"].sum()),
-        "customers_with_email": int(per_customer["email_valid"].sum()),
-        "customers_contactable": int(per_customer["contactable"].sum()),
-        "customers_whatsapp": int(per_customer["whatsapp"].sum()),
+    has_phone, has_email = "phone" in customers, "email" in customers
+    return {  # a column the file lacks is "not available", not zero
+        "customers_with_phone": int(per_customer["phone_valid"].sum()) if has_phone else None,
+        "customers_with_email": int(per_customer["email_valid"].sum()) if has_email else None,
+        "customers_contactable": int(per_customer["contactable"].sum()) if has_phone or has_email else None,
+        "customers_whatsapp": int(per_customer["whatsapp"].sum()) if has_phone else None,
     }
 
 
@@ -332,11 +335,15 @@ def key_messages(figures: dict, yearly_retention: pd.DataFrame | None = None, al
                   active=format_number(figures["customers_active"], 0, lang),
                   share=pct(figures["customers_active"] / total if total else np.nan),
                   days=figures["active_window_days"])]
-    if figures.get("customers_with_email") is not None and total:
-        messages.append(t("profile_msg_contact", lang,
-                          email=pct(figures["customers_with_email"] / total),
-                          phone=pct(figures["customers_with_phone"] / total),
+    if figures.get("customers_contactable") is not None and total:
+        def share(key):
+            value = figures.get(key)
+            return t("not_available", lang) if value is None else pct(value / total)
+        messages.append(t("profile_msg_contact", lang, email=share("customers_with_email"),
+                          phone=share("customers_with_phone"),
                           none=pct(1 - figures["customers_contactable"] / total)))
+    elif figures.get("customers_in_file") is not None:
+        messages.append(t("profile_msg_no_contact_columns", lang))
     else:
         messages.append(t("profile_msg_no_customers", lang))
     if figures.get("share_repeat") is not None:

@@ -169,3 +169,13 @@ def test_contact_checks_agree_with_contactability(customers):
     checks = contact_checks(customers)
     pd.testing.assert_frame_equal(checks.drop(columns="phone_e164"), contactability(customers))
     assert list(checks["phone_e164"]) == ["+6281234567890", "+62215551234", None, None, None, "+6281311112222"]
+
+
+def test_contact_columns_the_file_lacks_are_not_available(tx):
+    customers = pd.DataFrame({"customer_id": ["a", "b"], "email": ["a@example.com", None]})
+    figures = customer_profile(tx, customers, AS_OF)
+    assert figures["customers_with_phone"] is None and figures["customers_whatsapp"] is None
+    assert figures["customers_with_email"] == 1 and figures["customers_contactable"] == 1
+    no_contact = customer_profile(tx, customers.drop(columns="email"), AS_OF)
+    assert no_contact["customers_contactable"] is None
+    assert "no phone or email column" in key_messages(no_contact, None, None, "en")[1]
