@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from crmlib.validate import ValidationResult, load_customers, load_transactions
+from crmlib.io import InputError
+from crmlib.validate import RULE_OPTIONS, ValidationResult, load_customers, load_transactions
 
 
 @dataclass
@@ -25,15 +26,22 @@ class WorkbookData:
 def load_data(transactions: str | Path, customers: str | Path | None = None, columns: dict | None = None,
               customer_columns: dict | None = None, dayfirst: bool | None = None,
               decimal: str | None = None, delimiter: str | None = None, as_of_date=None,
-              returns_policy: str = "net", cancel_order_prefix: str | None = None) -> WorkbookData:
+              returns_policy: str = "net", cancel_order_prefix: str | None = None,
+              validation_rules: dict | None = None) -> WorkbookData:
     """Load a run's data exactly as every notebook and ``crm validate`` do.
 
     ``customers`` may be ``None`` or empty: the workbook then runs on transactions only.
+    ``validation_rules`` sets optional rules (see :data:`crmlib.validate.RULE_OPTIONS`).
     """
+    rules = dict(validation_rules or {})
+    unknown = sorted(set(rules) - set(RULE_OPTIONS))
+    if unknown:
+        raise InputError(f"validation_rules: unknown rule(s) {', '.join(unknown)}; "
+                         f"the rules are: {', '.join(RULE_OPTIONS)}.")
     validation = load_transactions(transactions, columns=columns or None, dayfirst=dayfirst,
                                    decimal=decimal, delimiter=delimiter, as_of_date=as_of_date,
                                    returns_policy=returns_policy,
-                                   cancel_order_prefix=cancel_order_prefix)
+                                   cancel_order_prefix=cancel_order_prefix, **rules)
     table = None
     if customers:
         table = load_customers(customers, columns=customer_columns or None, dayfirst=dayfirst)

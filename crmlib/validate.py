@@ -29,6 +29,9 @@ DUPLICATE = "exact duplicate line"
 FUTURE = "future date"
 RETURN = "return (quarantined by returns_policy)"
 
+#: Optional rules a run can set through the ``validation_rules`` parameter.
+RULE_OPTIONS = ("reject_duplicates", "reject_zero_amounts", "cancel_statuses", "return_statuses")
+
 #: Rejection reasons in the order they are tested (first match wins).
 REASONS = (EMPTY_LINE, MISSING_CUSTOMER, BAD_DATE, BAD_AMOUNT, NON_FINITE, CANCELLED, ZERO_AMOUNT, DUPLICATE,
            FUTURE, RETURN)
@@ -44,7 +47,7 @@ CANONICAL_TRANSACTIONS = pa.DataFrameSchema(
         "customer_id": pa.Column(str, pa.Check.str_length(min_value=1)),
         "order_id": pa.Column(str, nullable=True, required=False),
         "date": pa.Column("datetime64[ns]"),
-        "amount": pa.Column(float, [pa.Check(np.isfinite, element_wise=False), pa.Check.ne(0)]),
+        "amount": pa.Column(float, pa.Check(np.isfinite, element_wise=False)),
         "quantity": pa.Column(float, nullable=True, required=False),
         "category": pa.Column(str, nullable=True, required=False),
         "channel": pa.Column(str, nullable=True, required=False),
@@ -69,13 +72,16 @@ def validate_transactions(raw: ReadResult, columns: dict | None = None, dayfirst
                           decimal: str | None = None, as_of_date=None, returns_policy: str = "net",
                           cancel_statuses=DEFAULT_CANCEL_STATUSES,
                           return_statuses=DEFAULT_RETURN_STATUSES,
-                          cancel_order_prefix: str | None = None) -> ValidationResult:
+                          cancel_order_prefix: str | None = None, reject_duplicates: bool = True,
+                          reject_zero_amounts: bool = True) -> ValidationResult:
     """Type, check and split a raw export into canonical transactions and rejected rows.
 
     ``columns`` maps canonical names to the file's headers (aliases are tried for the rest);
     ``dayfirst``/``decimal`` are detected when ``None``; rows dated after ``as_of_date`` are
     rejected as future; negative amounts (returns) are kept and netted against sales when
-    ``returns_policy="net"`` or quarantined when ``"quarantine"``.
+    ``returns_policy="net"`` or quarantined when ``"quarantine"``. ``reject_duplicates`` and
+    ``reject_zero_amounts`` switch those two rules off for data where identical lines or free
+    items are genuine (e.g. CDNOW: no order id, several identical lines per customer and day).
     """
     if returns_policy not in RETURNS_POLICIES:
         raise InputError(f"returns_policy must be one of {RETURNS_POLICIES}, not {returns_policy!r}.")
@@ -110,8 +116,9 @@ def validate_transactions(raw: ReadResult, columns: dict | None = None, dayfirst
         BAD_AMOUNT: amount.isna(),
         NON_FINITE: ~np.isfinite(amount.fillna(0.0)),
         CANCELLED: cancelled,
-        ZERO_AMOUNT: amount == 0,
-        DUPLICATE: frame.duplicated(subset=original, keep="first"),
+        ZERO_AMOUNT: (amount == 0) & reject_zero_amounts,
+        DUPLICATE: frame.duplicated(subset=original, keep="first") if reject_duplicates
+        else pd.Series(False, index=frame.index),
         FUTURE: dates > (as_of + pd.Timedelta(days=1) - pd.Timedelta(1)) if as_of is not None
         else pd.Series(False, index=frame.index),
         RETURN: is_return if returns_policy == "quarantine" else pd.Series(False, index=frame.index),

@@ -191,3 +191,14 @@ def test_corrupted_files_never_crash_nor_lose_rows(tmp_path_factory, lines):
     assert len(result.transactions) + len(result.rejected) == report["rows_in"]
     if not any('"' in line for line in lines):  # without quoted fields, one line = one row
         assert report["rows_in"] == len(lines)
+
+
+def test_duplicate_and_zero_rules_can_be_switched_off(messy):
+    from crmlib.data import load_data
+    data = load_data(messy, as_of_date="2024-12-31",
+                     validation_rules={"reject_duplicates": False, "reject_zero_amounts": False})
+    reasons = data.report["rejected_by_reason"]
+    assert DUPLICATE not in reasons and ZERO_AMOUNT not in reasons
+    assert data.report["rows_kept"] == 5 + 2  # the duplicate INV9 line and the zero INV10 line kept
+    with pytest.raises(InputError, match="reject_dupes"):
+        load_data(messy, validation_rules={"reject_dupes": False})
