@@ -58,15 +58,12 @@ def contactability(customers: pd.DataFrame, region: str = "ID") -> pd.DataFrame:
     email = customers["email"] if "email" in customers else pd.Series(None, index=customers.index)
     phone_text = phone.astype("string").str.strip()
     email_text = email.astype("string").str.strip()
-    unique_phones = phone_text.dropna().unique()
-    unique_emails = email_text.dropna().unique()
-    valid_phone = {p: is_valid_phone(p, region) for p in unique_phones}
-    mobile_phone = {p: is_mobile_phone(p, region) for p in unique_phones}
-    valid_email = {e: is_valid_email(e) for e in unique_emails}
+    phones = phone_details(phone_text, region)
+    valid_email = {e: is_valid_email(e) for e in email_text.dropna().unique()}
     out = pd.DataFrame({"customer_id": customers["customer_id"].to_numpy()})
     out["has_phone"] = (phone_text.fillna("").str.len() > 0).to_numpy()
-    out["phone_valid"] = _lookup(phone_text, valid_phone)
-    out["phone_mobile"] = _lookup(phone_text, mobile_phone)
+    out["phone_valid"] = _lookup(phone_text, phones["valid"].to_dict())
+    out["phone_mobile"] = _lookup(phone_text, phones["mobile"].to_dict())
     out["has_email"] = (email_text.fillna("").str.len() > 0).to_numpy()
     out["email_valid"] = _lookup(email_text, valid_email)
     out["whatsapp"] = out["phone_mobile"]
@@ -76,7 +73,7 @@ def contactability(customers: pd.DataFrame, region: str = "ID") -> pd.DataFrame:
     return out
 
 
-def _lookup(values: pd.Series, table: dict) -> "pd.arrays.BooleanArray":
+def _lookup(values: pd.Series, table: dict):
     """Boolean array: ``table[value]`` per element, ``False`` for missing values."""
     return values.map(lambda v: table.get(v, False) if isinstance(v, str) else False).astype(bool).to_numpy()
 

@@ -92,6 +92,8 @@ def detect_delimiter(sample: str, path: Path) -> str:
     split = [len(ln.split()) for ln in lines]
     if split[0] > 1 and all(n == split[0] for n in split):
         return "whitespace"
+    if all(n == 1 for n in split) and not any(d in ln for ln in lines for d in _DELIMITERS):
+        return ","  # a single column: any delimiter reads it
     raise InputError(f"{path.name}: cannot tell the delimiter (tried , ; tab | and spaces); "
                      "set the parameter `delimiter`.")
 

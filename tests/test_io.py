@@ -121,3 +121,8 @@ def test_missing_column_names_parameter(tmp_path):
     assert mapping == {"customer_id": "kode", "date": "tgl_beli", "amount": "nilai"}
     with pytest.raises(InputError, match="'Kode' .* not in the file"):
         resolve_columns(frame, {"customer_id": "Kode"}, TRANSACTION_ALIASES, ("customer_id",), tmp_path / "x")
+
+
+def test_single_column_file(tmp_path):
+    frame = read_export(write(tmp_path, "customer_id\n00042\n00043\n")).frame
+    assert frame["customer_id"].tolist() == ["00042", "00043"]
