@@ -49,6 +49,8 @@ LOG_FEATURES = ("recency_days", "frequency", "monetary_total", "monetary_mean", 
                 "n_categories")
 #: Purchase regularity needs at least this many gaps between purchase days (3 purchase days).
 REGULARITY_MIN_GAPS = 2
+#: Customer columns that may never be features (personal data, identifiers, bookkeeping).
+PERSONAL_COLUMNS = ("customer_id", "name", "phone", "email", "line")
 #: Above this many customers the pipeline uses MiniBatchKMeans (same API, fixed seed).
 MINIBATCH_THRESHOLD = 100_000
 #: Restarts of k-means++ (the best of them is kept); MiniBatchKMeans uses fewer, on larger batches.
@@ -135,6 +137,11 @@ def _customer_attributes(customers: pd.DataFrame | None, names: list[str], summa
         raise InputError(f"extra_features {names} need a customers file, but none was given "
                          "(parameter `customers`). Give one, or set extra_features = [].")
     available = set(customers.columns) | ({"age"} if "birth_date" in customers else set())
+    personal = [n for n in names if n in PERSONAL_COLUMNS]
+    if personal:
+        raise InputError(f"extra_features {personal}: names and contact details are personal data, "
+                         "not behaviour, and cannot be clustering features. Remove them from "
+                         "`extra_features`.")
     missing = [n for n in names if n not in available]
     if missing:
         raise InputError(f"extra_features {missing} not found in the customers table; its columns "
@@ -550,7 +557,8 @@ def personas(profile: pd.DataFrame, means: pd.DataFrame, lang: str = "en",
     The name combines status, frequency and spend (:func:`persona_traits`); clusters that
     would share a name get the secondary trait on which they differ most (tenure, basket
     size, breadth, regularity, recency), and a number if still equal.
-    Columns: persona, r (the 4R), programme, spend, frequency, status; index cluster.
+    Columns: persona, r (the 4R: Relationship, Retention, Referral or Recovery), r_label (the
+    4R in ``lang``), programme, spend, frequency, status; index cluster.
     """
     check_lang(lang)
     traits = persona_traits(profile, means, inactive_days)
@@ -562,7 +570,8 @@ def personas(profile: pd.DataFrame, means: pd.DataFrame, lang: str = "en",
     chosen = {c: programme(row) for c, row in traits.iterrows()}
     out = pd.DataFrame({
         "persona": names,
-        "r": {c: t(f"cluster_r_{r}", lang) for c, (r, _) in chosen.items()},
+        "r": {c: r.capitalize() for c, (r, _) in chosen.items()},
+        "r_label": {c: t(f"cluster_r_{r}", lang) for c, (r, _) in chosen.items()},
         "programme": {c: t(key, lang) for c, (_, key) in chosen.items()},
     })
     out.index.name = "cluster"
@@ -654,7 +663,7 @@ def feature_label(name: str, lang: str = "en") -> str:
 
 def cluster_table(profile: pd.DataFrame, persona_frame: pd.DataFrame) -> pd.DataFrame:
     """The export ``cluster_profiles.csv``: persona, 4R, programme, size, revenue and medians."""
-    return persona_frame[["persona", "r", "programme"]].join(profile).reset_index()
+    return persona_frame[["persona", "r", "r_label", "programme"]].join(profile).reset_index()
 
 
 _MONEY_MEDIANS = ("median_monetary_total", "median_monetary_mean")

@@ -84,6 +84,9 @@ def test_cluster_features_errors_name_the_parameter():
     customers = pd.DataFrame({"customer_id": ["1"], "city": ["Bandung"]})
     with pytest.raises(InputError, match="extra_features.*shoe_size"):
         C.cluster_features(summary_frame(), customers=customers, extra_features=["shoe_size"])
+    with pytest.raises(InputError, match="personal data"):
+        C.cluster_features(summary_frame(), customers=customers.assign(phone="0812"),
+                           extra_features=["phone"])
     with pytest.raises(InputError, match="empty"):
         C.cluster_features(summary_frame().iloc[:0])
 
@@ -230,6 +233,8 @@ def test_persona_names_and_4r_programmes():
     assert en["r"].tolist() == ["Referral", "Recovery", "Relationship", "Recovery", "Retention"]
     assert "Win-back" in en.loc[2, "programme"] and "Low-cost" in en.loc[4, "programme"]
     idn = C.personas(profile, means, "id")
+    assert idn["r"].tolist() == en["r"].tolist()           # the 4R key does not depend on lang
+    assert idn.loc[1, "r_label"] == "Referral (rekomendasi)"
     assert idn.loc[1, "persona"] == "Pembelanja besar rutin, aktif"
     assert idn.loc[4, "persona"] == "Pembelanja kecil sekali beli, tidak aktif"
     assert idn["programme"].str.len().gt(20).all() and not idn["programme"].eq(en["programme"]).any()
