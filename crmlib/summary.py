@@ -72,14 +72,14 @@ def customer_summary(transactions: pd.DataFrame, as_of_date=None) -> pd.DataFram
     monetary_total = np.bincount(daily.customer, weights=daily.amount,
                                  minlength=lines.n_customers)[index]
     sale = lines.amount > 0
+    sale_customer = lines.customer[sale] if lines.order is not None or lines.category is not None else None
     if lines.order is not None:
-        orders = _count_distinct(lines.customer[sale], lines.order[sale], lines.n_customers,
-                                 lines.n_orders)[index]
+        orders = _count_distinct(sale_customer, lines.order[sale], lines.n_customers, lines.n_orders)[index]
     else:
         orders = frequency
     if lines.category is not None:
-        n_categories = _count_distinct(lines.customer[sale], lines.category[sale],
-                                       lines.n_customers, lines.n_categories)[index].astype(float)
+        n_categories = _count_distinct(sale_customer, lines.category[sale], lines.n_customers,
+                                       lines.n_categories)[index].astype(float)
     else:
         n_categories = np.full(len(index), np.nan)
 
@@ -319,13 +319,16 @@ def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _optional_codes(frame: pd.DataFrame, name: str) -> tuple[np.ndarray | None, int]:
-    """Codes of an optional column, or ``None`` when it is absent or entirely empty."""
+    """Codes and number of distinct values of an optional column (``None`` when absent or empty)."""
     if name not in frame:
         return None, 0
-    codes, uniques = _codes(frame[name])
-    if len(uniques) == 0:
-        return None, 0
-    return codes, len(uniques)
+    column = frame[name]
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes, n_values = column.cat.codes.to_numpy(), len(column.cat.categories)
+    else:
+        codes, uniques = pd.factorize(column)
+        n_values = len(uniques)
+    return (codes, n_values) if n_values else (None, 0)
 
 
 def _run_starts(sorted_keys: np.ndarray) -> np.ndarray:
