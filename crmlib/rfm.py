@@ -421,7 +421,7 @@ def migration(transactions: pd.DataFrame, earlier_date, as_of_date, now: pd.Data
 # --------------------------------------------------------------------------------------------
 #: column -> (label key, kind) for :func:`display_table`.
 _DISPLAY = {
-    "label": ("rfm_segment", "text"), "tier": ("rfm_tier", "tier"),
+    "customer_id": ("customer", "text"), "label": ("rfm_segment", "text"), "tier": ("rfm_tier", "tier"),
     "r_of_4r": ("rfm_r_of_4r", "four_r"), "description": ("rfm_description", "text"),
     "customers": ("rfm_customers", "count"), "customer_share": ("rfm_customer_share", "percent"),
     "revenue": ("rfm_revenue", "money"), "revenue_share": ("rfm_revenue_share", "percent"),
@@ -480,8 +480,8 @@ def headline_figures(segments: pd.DataFrame, tiers: pd.DataFrame, scores: pd.Dat
         figures.update({
             "campaign_members": members, "campaign_reachable": reachable,
             "campaign_reachable_share": reachable / members if members else 0.0,
-            **{f"campaign_{c}": int(campaign_counts[c].sum()) for c in ("whatsapp", "sms", "email")
-               if c in campaign_counts}})
+            **{f"campaign_{c}": int(campaign_counts[c].sum()) if c in campaign_counts else 0
+               for c in ("whatsapp", "sms", "email")}})
     return figures
 
 
