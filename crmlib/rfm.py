@@ -394,9 +394,13 @@ def migration_matrix(moves: pd.DataFrame, rules: SegmentRules) -> pd.DataFrame:
 
 
 def slipping_high_value(moves: pd.DataFrame, rules: SegmentRules) -> pd.DataFrame:
-    """Customers who slipped (``down``) out of a ``high_value`` segment, biggest spenders first."""
+    """The call list: customers who slipped from a ``high_value`` segment into one that is not
+    high-value or needs Recovery (Champions → At Risk or → Can't Lose Them, Loyal → About To
+    Sleep; not Champions → Loyal). Biggest current spenders first."""
     high = [s.name for s in rules.segments if s.high_value]
-    slipped = moves[moves["move"].eq("down") & moves["segment_before"].isin(high)]
+    safe = [s.name for s in rules.segments if s.high_value and s.r_of_4r != "Recovery"]
+    slipped = moves[moves["move"].eq("down") & moves["segment_before"].isin(high)
+                    & ~moves["segment_now"].isin(safe)]
     return slipped.sort_values(["revenue_now", "customer_id"], ascending=[False, True]).reset_index(drop=True)
 
 

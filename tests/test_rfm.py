@@ -252,3 +252,14 @@ def test_segment_customers_matches_manual_pipeline():
     tx = crafted_transactions()
     manual = rfm.assign_segments(rfm.rfm_scores(customer_summary(tx, "2024-12-31")), RULES)
     pd.testing.assert_frame_equal(rfm.segment_customers(tx, "2024-12-31", RULES), manual)
+
+
+def test_slipping_list_keeps_only_slips_out_of_safety():
+    moves = pd.DataFrame({
+        "customer_id": ["1", "2", "3", "4", "5"],
+        "segment_before": ["Champions", "Champions", "Loyal", "At Risk", "Champions"],
+        "segment_now": ["Loyal", "Can't Lose Them", "About To Sleep", "Lost", "Champions"],
+        "revenue_now": [10.0, 20.0, 30.0, 40.0, 50.0]})
+    moves["move"] = ["down", "down", "down", "down", "same"]
+    slipping = rfm.slipping_high_value(moves, RULES)
+    assert slipping["customer_id"].tolist() == ["3", "2"]   # At Risk was not high-value; biggest first
