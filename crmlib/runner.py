@@ -363,6 +363,7 @@ def refresh_notebooks(notebooks: list[Path] | None = None, timeout: int = 600) -
         _say(True, f"executing {path.name}")
         nb = nbformat.read(path, as_version=4)
         NotebookClient(nb, timeout=timeout, kernel_name=KERNEL_NAME,
+                       extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
                        resources={"metadata": {"path": str(path.parent)}}).execute()
         for cell in nb.cells:
             cell.metadata.pop("execution", None)
