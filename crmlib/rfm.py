@@ -404,6 +404,13 @@ def slipping_high_value(moves: pd.DataFrame, rules: SegmentRules) -> pd.DataFram
     return slipped.sort_values(["revenue_now", "customer_id"], ascending=[False, True]).reset_index(drop=True)
 
 
+def resolve_earlier_date(earlier_date, as_of_date, months: int = 6) -> str:
+    """The migration's earlier date: ``earlier_date`` as given, or ``months`` before ``as_of_date``."""
+    if earlier_date not in (None, ""):
+        return str(earlier_date)
+    return (pd.Timestamp(as_of_date) - pd.DateOffset(months=months)).date().isoformat()
+
+
 def migration(transactions: pd.DataFrame, earlier_date, as_of_date, now: pd.DataFrame,
               rules: SegmentRules, **score_options) -> pd.DataFrame:
     """:func:`movements` between segments at ``earlier_date`` and the segmented table ``now``.
