@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 LINE_COLUMN = "_line"
 
@@ -317,10 +319,32 @@ def _parse_dates(values: pd.Series, dayfirst: bool | None) -> pd.Series:
     for fmt in _formats_by_fit(values[todo].head(500), dayfirst):
         if not todo.any():
             break
-        parsed = pd.to_datetime(values[todo], format=fmt, errors="coerce")
+        parsed = _strptime(values[todo], fmt)
         ok = parsed.notna()
         result.loc[parsed.index[ok]] = parsed[ok]
         todo.loc[parsed.index[ok]] = False
+    return result
+
+
+def _strptime(values: pd.Series, fmt: str) -> pd.Series:
+    """``pd.to_datetime(values, format=fmt, errors="coerce")``, with a fast exact path.
+
+    Arrow's strptime is vectorised but lenient (``31/02`` rolls over into March), so its result
+    is kept only where formatting it back gives the input text; the rest goes through pandas.
+    """
+    text = pa.array(values.to_numpy(dtype=object), type=pa.string())
+    try:
+        fast = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
+        exact = pc.fill_null(pc.equal(pc.strftime(fast, format=fmt), text), False)
+        fast_values = fast.cast(pa.timestamp("ns")).to_pandas()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_datetime(values, format=fmt, errors="coerce")
+    exact = exact.to_numpy(zero_copy_only=False)
+    result = pd.Series(np.where(exact, fast_values.to_numpy(), np.datetime64("NaT")), index=values.index,
+                       dtype="datetime64[ns]")
+    if not exact.all():
+        rest = values[~exact]
+        result.loc[rest.index] = pd.to_datetime(rest, format=fmt, errors="coerce")
     return result
 
 
