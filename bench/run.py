@@ -49,6 +49,15 @@ def _lines(value, indent: int = 0) -> list[str]:
     return [f"{pad}- {value}"]
 
 
+def _bars(value, path: str = ""):
+    """(name, seconds, target, pass) for every measured bar found in a result."""
+    if isinstance(value, dict):
+        if "pass" in value and "seconds" in value:
+            yield path, value["seconds"], value.get("target_seconds", ""), value["pass"]
+        for key, item in value.items():
+            yield from _bars(item, f"{path}/{key}" if path else key)
+
+
 def write_report() -> None:
     """BENCHMARKS.md from every bench/results/*.json, with the date and machine of the run."""
     today = dt.date.today().isoformat()
@@ -58,8 +67,14 @@ def write_report() -> None:
              f"Python {info['python']}. Run `make bench` (or `python bench/run.py`) to refresh; "
              "every figure is measured by the script named in its heading, ratios are against a "
              "reference run in the same process.", ""]
-    for path in sorted(RESULTS_DIR.glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
+    results = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(RESULTS_DIR.glob("*.json"))}
+    parts += ["| bar | seconds | target (s) | pass |", "| --- | ---: | ---: | --- |"]
+    for name, data in results.items():
+        for bar, seconds, target, passed in _bars(data, name):
+            parts.append(f"| {bar} | {seconds} | {target} | {'yes' if passed else 'NO'} |")
+    parts.append("")
+    for stem, data in results.items():
+        path = RESULTS_DIR / f"{stem}.json"
         parts += [f"## {path.stem} (`bench/bench_{path.stem}.py`)", ""] + _lines(data) + [""]
     REPORT.write_text("\n".join(parts), encoding="utf-8")
     print(f"wrote {REPORT.name}")
