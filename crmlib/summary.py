@@ -11,8 +11,9 @@ Two forms of the same facts:
 
 **What counts as a purchase.** Lines of one customer on one calendar day are one purchase:
 their amounts are added (returns, negative amounts, are netted against sales). A day whose
-net amount is not positive is not a purchase (a return of an earlier purchase); its amount
-still counts in ``monetary_total``. Customers without any purchase day are left out.
+net amount is negative is not a purchase (a return of an earlier purchase); its amount still
+counts in ``monetary_total``. A day netting to zero (a free item, as in CDNOW's $0 lines) is a
+purchase, as the papers and lifetimes count it. Customers without any purchase day are left out.
 
 **How it is computed.** Customer ids are turned into integer codes (free for a categorical
 column); the (customer, day, line) triple is packed into one int64 and sorted once with
@@ -50,8 +51,8 @@ def customer_summary(transactions: pd.DataFrame, as_of_date=None) -> pd.DataFram
     """Recency, frequency and monetary value per customer, using transactions up to ``as_of_date``.
 
     - frequency: distinct purchase days (purchases of one customer on one day count once);
-      only days with a positive net amount count as purchases (returns are netted);
-    - orders: distinct order ids among sale lines (amount > 0); equals frequency when there
+      days with a negative net amount (returns) are not purchases;
+    - orders: distinct order ids among sale lines (amount ≥ 0); equals frequency when there
       is no ``order_id`` column (or it is empty);
     - recency_days / tenure_days: whole days from the last / first purchase to ``as_of_date``;
     - monetary_total: net spend (all lines up to ``as_of_date``); monetary_mean: net spend per
@@ -71,7 +72,7 @@ def customer_summary(transactions: pd.DataFrame, as_of_date=None) -> pd.DataFram
     frequency = buyers.count
     monetary_total = np.bincount(daily.customer, weights=daily.amount,
                                  minlength=lines.n_customers)[index]
-    sale = lines.amount > 0
+    sale = lines.amount >= 0
     sale_customer = lines.customer[sale] if lines.order is not None or lines.category is not None else None
     if lines.order is not None:
         orders = _count_distinct(sale_customer, lines.order[sale], lines.n_customers, lines.n_orders)[index]
@@ -179,8 +180,8 @@ class _Daily:
         return _Daily(self.customer[mask], self.day[mask], self.amount[mask])
 
     def purchases(self) -> _Customers:
-        """Reduce the days with a positive net amount to one row per customer."""
-        positive = self.amount > 0
+        """Reduce the purchase days (net amount not negative) to one row per customer."""
+        positive = self.amount >= 0
         customer, day, amount = self.customer[positive], self.day[positive], self.amount[positive]
         if len(customer) == 0:
             empty_i, empty_f = np.zeros(0, dtype=np.int64), np.zeros(0)
