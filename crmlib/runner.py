@@ -319,7 +319,7 @@ table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;
 .ok{{color:#1a7f37}}.failed{{color:#c62828;font-weight:bold}}.skipped{{color:#888}}</style></head>
 <body><h1>{html.escape(t('run_index_title', lang))}: {html.escape(run_name)}</h1>
 <p>{html.escape(validation)}.</p>
-<table><tr><th>{t('report', lang)}</th><th>{t('status', lang)}</th><th>⏱</th><th></th></tr>
+<table><tr><th>{t('report', lang)}</th><th>{t('status', lang)}</th><th>{t('seconds', lang)}</th><th></th></tr>
 {''.join(rows)}</table>
 <h2>{t('validation_files', lang)}</h2>
 <ul><li><a href="validation/validation.json">validation.json</a></li>

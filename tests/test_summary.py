@@ -250,3 +250,14 @@ def test_btyd_summary_reproduces_the_published_cdnow_fit():
     for name, value in published.items():
         assert float(f"{model.params_[name]:.3g}") == pytest.approx(value, rel=2e-3), name
     assert model.loglik_ == pytest.approx(-9582.4, abs=0.05)
+
+
+def test_summary_overview_for_people():
+    from crmlib.summary import summary_overview
+    tx = pd.DataFrame({"customer_id": ["a", "b", "c", "d"],
+                       "date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]),
+                       "amount": [100_000.0, 200_000.0, 1_250_000.0, 400_000.0]})
+    table = summary_overview(customer_summary(tx, "2024-01-10"), "IDR", "id")
+    spend = table.set_index("Ukuran").loc["Total belanja"]
+    assert spend["median"] == "Rp 300 rb"   # median of 100k, 200k, 400k, 1.25 mn
+    assert table.attrs["customers"] == 4
