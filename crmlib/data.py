@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from crmlib.i18n import t
 from crmlib.io import InputError
 from crmlib.validate import RULE_OPTIONS, ValidationResult, load_customers, load_transactions
 
@@ -48,9 +49,8 @@ def load_data(transactions: str | Path, customers: str | Path | None = None, col
     return WorkbookData(transactions=validation.transactions, customers=table, validation=validation)
 
 
-def validation_table(report: dict) -> pd.DataFrame:
-    """The validation report as a two-column table (reason → rows), kept and rejected first."""
-    rows = [("rows_in", report["rows_in"]), ("rows_kept", report["rows_kept"]),
-            ("rows_rejected", report["rows_rejected"])]
-    rows += [(reason, count) for reason, count in report["rejected_by_reason"].items()]
-    return pd.DataFrame(rows, columns=["item", "rows"])
+def validation_table(report: dict, lang: str = "en") -> pd.DataFrame:
+    """The validation report for people: rows read, kept, quarantined, then rows per reason."""
+    rows = [(t(key, lang), report[key]) for key in ("rows_in", "rows_kept", "rows_rejected")]
+    rows += [(f"– {t(reason, lang)}", count) for reason, count in report["rejected_by_reason"].items()]
+    return pd.DataFrame(rows, columns=[t("check_item", lang), t("rows", lang)])

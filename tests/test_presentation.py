@@ -52,3 +52,14 @@ def test_labels_in_both_languages():
         t("customers", "fr")
     missing = [key for key, texts in labels().items() if not texts.get("en") or not texts.get("id")]
     assert missing == [], f"labels without both languages: {missing}"
+
+
+def test_validation_table_speaks_both_languages():
+    from crmlib.data import validation_table
+    report = {"rows_in": 10, "rows_kept": 7, "rows_rejected": 3,
+              "rejected_by_reason": {"missing customer id": 2, "future date": 1}}
+    table = validation_table(report, "id")
+    assert table.columns.tolist() == ["Pemeriksaan", "Baris"]
+    assert table["Baris"].tolist() == [10, 7, 3, 2, 1]
+    assert table["Pemeriksaan"].iloc[3] == "– ID pelanggan kosong"
+    assert validation_table(report)["Check"].iloc[0] == "Rows read"
