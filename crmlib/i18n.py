@@ -43,3 +43,10 @@ def t(key: str, lang: str = "en", **values) -> str:
         return key
     text = texts.get(check_lang(lang)) or texts.get("en") or key
     return text.format(**values) if values else text
+
+
+def md(key: str, lang: str = "en", **values):
+    """A label rendered as Markdown in a notebook (narrative that follows ``lang``)."""
+    from IPython.display import Markdown
+
+    return Markdown(t(key, lang, **values))

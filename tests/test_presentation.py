@@ -63,3 +63,8 @@ def test_validation_table_speaks_both_languages():
     assert table["Baris"].tolist() == [10, 7, 3, 2, 1]
     assert table["Pemeriksaan"].iloc[3] == "– ID pelanggan kosong"
     assert validation_table(report)["Check"].iloc[0] == "Rows read"
+
+
+def test_markdown_narrative_follows_lang():
+    from crmlib.i18n import md
+    assert md("customers", "id").data == "Pelanggan" and md("customers", "en").data == "Customers"
