@@ -8,7 +8,7 @@ import pandas as pd
 
 from crmlib.i18n import t
 from crmlib.io import InputError
-from crmlib.validate import RULE_OPTIONS, ValidationResult, load_customers, load_transactions
+from crmlib.validate import RETURN, RULE_OPTIONS, ValidationResult, load_customers, load_transactions
 
 
 @dataclass
@@ -50,7 +50,12 @@ def load_data(transactions: str | Path, customers: str | Path | None = None, col
 
 
 def validation_table(report: dict, lang: str = "en") -> pd.DataFrame:
-    """The validation report for people: rows read, kept, quarantined, then rows per reason."""
+    """The validation report for people: rows read, kept, quarantined, rows per reason, and how
+    returns were treated (``returns_policy``)."""
     rows = [(t(key, lang), report[key]) for key in ("rows_in", "rows_kept", "rows_rejected")]
     rows += [(f"– {t(reason, lang)}", count) for reason, count in report["rejected_by_reason"].items()]
+    if report.get("returns_policy") == "net":
+        rows.append((t("returns_net", lang), report.get("returns_kept", 0)))
+    elif report.get("returns_policy") == "quarantine":
+        rows.append((t("returns_quarantine", lang), report["rejected_by_reason"].get(RETURN, 0)))
     return pd.DataFrame(rows, columns=[t("check_item", lang), t("rows", lang)])

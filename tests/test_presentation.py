@@ -56,11 +56,12 @@ def test_labels_in_both_languages():
 
 def test_validation_table_speaks_both_languages():
     from crmlib.data import validation_table
-    report = {"rows_in": 10, "rows_kept": 7, "rows_rejected": 3,
+    report = {"rows_in": 10, "rows_kept": 7, "rows_rejected": 3, "returns_policy": "net", "returns_kept": 2,
               "rejected_by_reason": {"missing customer id": 2, "future date": 1}}
     table = validation_table(report, "id")
     assert table.columns.tolist() == ["Pemeriksaan", "Baris"]
-    assert table["Baris"].tolist() == [10, 7, 3, 2, 1]
+    assert table["Baris"].tolist() == [10, 7, 3, 2, 1, 2]
+    assert "returns_policy = net" in table["Pemeriksaan"].iloc[-1]
     assert table["Pemeriksaan"].iloc[3] == "– ID pelanggan kosong"
     assert validation_table(report)["Check"].iloc[0] == "Rows read"
 
