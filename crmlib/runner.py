@@ -245,6 +245,9 @@ def _export_html(notebook_path: Path, html_path: Path) -> None:
     """Client-ready HTML: outputs only, no code cells or prompts."""
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     nb = nbformat.read(notebook_path, as_version=4)
+    for cell in nb.cells:  # papermill gives its injected cell a random id: make reports reproducible
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"
     body, _ = exporter.from_notebook_node(nb)
     html_path.write_text(body, encoding="utf-8")
 
