@@ -21,12 +21,25 @@ def check_lang(lang: str) -> str:
     return lang
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML loader that refuses a key given twice in one mapping (YAML would keep the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise KeyError(f"label {key!r} is defined twice in one file (line {key_node.start_mark.line + 1}).")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 @lru_cache(maxsize=1)
 def labels() -> dict[str, dict[str, str]]:
     """All labels from every YAML file in ``crmlib/labels`` (a key defined twice is an error)."""
     merged: dict[str, dict[str, str]] = {}
     for path in sorted(LABELS_DIR.glob("*.yaml")):
-        for key, texts in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+        for key, texts in (yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader) or {}).items():
             if key in merged:
                 raise KeyError(f"label {key!r} is defined twice (second time in {path.name}).")
             merged[key] = texts

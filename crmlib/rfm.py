@@ -432,7 +432,9 @@ def migration(transactions: pd.DataFrame, earlier_date, as_of_date, now: pd.Data
 # --------------------------------------------------------------------------------------------
 #: column -> (label key, kind) for :func:`display_table`.
 _DISPLAY = {
-    "customer_id": ("customer", "text"), "label": ("rfm_segment", "text"), "tier": ("rfm_tier", "tier"),
+    "customer_id": ("customer", "text"), "R": ("rfm_col_r", "text"), "F": ("rfm_col_f", "text"),
+    "M": ("rfm_col_m", "text"), "RFM": ("rfm_code", "text"),
+    "label": ("rfm_segment", "text"), "tier": ("rfm_tier", "tier"),
     "r_of_4r": ("rfm_r_of_4r", "four_r"), "description": ("rfm_description", "text"),
     "customers": ("rfm_customers", "count"), "customer_share": ("rfm_customer_share", "percent"),
     "revenue": ("rfm_revenue", "money"), "revenue_share": ("rfm_revenue_share", "percent"),

@@ -69,3 +69,10 @@ def test_validation_table_speaks_both_languages():
 def test_markdown_narrative_follows_lang():
     from crmlib.i18n import md
     assert md("customers", "id").data == "Pelanggan" and md("customers", "en").data == "Customers"
+
+
+def test_a_label_defined_twice_in_one_file_is_an_error():
+    import yaml
+    from crmlib.i18n import _StrictLoader
+    with pytest.raises(KeyError, match="twice"):
+        yaml.load("a: {en: x, id: y}\na: {en: z, id: w}\n", Loader=_StrictLoader)
