@@ -10,22 +10,29 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 
+_MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def _valid_number(value, region: str):
+    """The parsed number when ``value`` is a valid phone number in ``region``, else ``None``."""
+    if value is None or (isinstance(value, float) and pd.isna(value)) or not str(value).strip():
+        return None
+    try:
+        number = phonenumbers.parse(str(value), region)
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
 def is_valid_phone(value, region: str = "ID") -> bool:
     """True for a valid phone number in ``region`` (``0812…``, ``+62 812…``); never raises."""
-    if value is None or (isinstance(value, float) and pd.isna(value)) or not str(value).strip():
-        return False
-    try:
-        return phonenumbers.is_valid_number(phonenumbers.parse(str(value), region))
-    except phonenumbers.NumberParseException:
-        return False
+    return _valid_number(value, region) is not None
 
 
 def is_mobile_phone(value, region: str = "ID") -> bool:
     """True for a valid mobile number (reachable by SMS/WhatsApp)."""
-    if not is_valid_phone(value, region):
-        return False
-    kind = phonenumbers.number_type(phonenumbers.parse(str(value), region))
-    return kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    number = _valid_number(value, region)
+    return number is not None and phonenumbers.number_type(number) in _MOBILE_TYPES
 
 
 def is_valid_email(value) -> bool:
@@ -41,10 +48,8 @@ def is_valid_email(value) -> bool:
 
 def normalise_phone(value, region: str = "ID") -> str | None:
     """E.164 form (``+628123456789``) of a valid number, else ``None`` (for de-duplication)."""
-    if not is_valid_phone(value, region):
-        return None
-    return phonenumbers.format_number(phonenumbers.parse(str(value), region),
-                                      phonenumbers.PhoneNumberFormat.E164)
+    number = _valid_number(value, region)
+    return None if number is None else phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def contactability(customers: pd.DataFrame, region: str = "ID") -> pd.DataFrame:
@@ -81,24 +86,18 @@ def _lookup(values: pd.Series, table: dict):
 def phone_details(values, region: str = "ID") -> pd.DataFrame:
     """Per distinct phone text: ``valid``, ``mobile`` and ``e164`` (None when invalid).
 
-    Each distinct value is parsed once (``is_valid_phone`` + ``is_mobile_phone`` +
-    ``normalise_phone`` parse it three times), which matters on files with 100k numbers.
+    Each distinct value is parsed once, which matters on files with 100k numbers.
     Indexed by the stripped text; missing and blank values are left out.
     """
     text = pd.Series(values, dtype="string").str.strip()
     unique = text[text.fillna("").str.len() > 0].unique()
     rows = []
     for value in unique:
-        try:
-            number = phonenumbers.parse(str(value), region)
-        except phonenumbers.NumberParseException:
+        number = _valid_number(value, region)
+        if number is None:
             rows.append((False, False, None))
-            continue
-        if not phonenumbers.is_valid_number(number):
-            rows.append((False, False, None))
-            continue
-        kind = phonenumbers.number_type(number)
-        mobile = kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-        rows.append((True, mobile, phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)))
+        else:
+            rows.append((True, phonenumbers.number_type(number) in _MOBILE_TYPES,
+                         phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)))
     out = pd.DataFrame(rows, columns=["valid", "mobile", "e164"], index=pd.Index(list(unique), name="phone"))
     return out.astype({"valid": bool, "mobile": bool})

@@ -190,8 +190,9 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
                 continue
             _say(progress, f"[{index}/{len(chosen)}] {notebook.stem}")
             own = declared[notebook.stem]
-            passed = {k: settings[k] for k in params if k in own}
-            passed.update({k: settings[k] for k in PATH_KEYS if k in params and k in own})
+            passed = {k: settings[k] for k in params if k in own}  # data paths already resolved
+            if "output_dir" in own:
+                passed["output_dir"] = str((work_dir / notebook.stem).resolve())
             outcome = _execute(notebook, work_dir / notebook.stem, passed, progress, notebooks_dir)
             result.notebooks.append(outcome)
             if outcome.status == "failed":
@@ -219,8 +220,6 @@ def _execute(notebook: Path, out_dir: Path, parameters: dict, progress: bool,
              cwd: Path) -> NotebookResult:
     """Run one notebook with papermill; on failure name the cell and keep the notebook."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    if "output_dir" in declared_parameters(notebook):
-        parameters = {**parameters, "output_dir": str(out_dir.resolve())}
     output = out_dir / "notebook.ipynb"
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     os.environ.setdefault("PYTHONHASHSEED", "0")

@@ -87,8 +87,9 @@ def validate_transactions(raw: ReadResult, columns: dict | None = None, dayfirst
     if returns_policy not in RETURNS_POLICIES:
         raise InputError(f"returns_policy must be one of {RETURNS_POLICIES}, not {returns_policy!r}.")
     frame, path = raw.frame, raw.path
-    required = ("customer_id", "date") + (() if _has_price(frame, columns) else ("amount",))
-    mapping = resolve_columns(frame, columns, TRANSACTION_ALIASES, required, path)
+    mapping = resolve_columns(frame, columns, TRANSACTION_ALIASES, ("customer_id", "date"), path)
+    if "amount" not in mapping and not {"quantity", "unit_price"} <= mapping.keys():
+        resolve_columns(frame, columns, TRANSACTION_ALIASES, ("amount",), path)  # raises, naming it
     text = {name: strip_text(frame[source]) for name, source in mapping.items()}
 
     if dayfirst is None:
@@ -161,18 +162,6 @@ def validate_transactions(raw: ReadResult, columns: dict | None = None, dayfirst
     }
     assert report["rows_in"] == report["rows_kept"] + report["rows_rejected"]
     return ValidationResult(transactions=kept, rejected=rejected, report=report)
-
-
-def _has_price(frame: pd.DataFrame, columns: dict | None) -> bool:
-    """True when the amount can be computed as quantity × unit price (no amount column)."""
-    columns = columns or {}
-    if columns.get("amount"):
-        return False
-    headers = {str(h).strip().lower() for h in frame.columns}
-    has_amount = any(a in headers for a in TRANSACTION_ALIASES["amount"])
-    has_qty = bool(columns.get("quantity")) or any(a in headers for a in TRANSACTION_ALIASES["quantity"])
-    has_price = bool(columns.get("unit_price")) or any(a in headers for a in TRANSACTION_ALIASES["unit_price"])
-    return has_qty and has_price and not has_amount
 
 
 def _amounts(text: dict, mapping: dict, decimal: str | None) -> tuple[pd.Series, str | None]:
