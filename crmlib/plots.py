@@ -41,12 +41,13 @@ def percent_axis(ax, axis: str = "y", lang: str = "en", step: float | None = Non
     target.set_major_formatter(FuncFormatter(lambda v, _pos: format_percent(v, 0, lang)))
 
 
-def legend_below(where, ncol: int | None = None, title: str | None = None, gap_points: float = 44):
+def legend_below(where, ncol: int | None = None, title: str | None = None, gap_points: float = 44,
+                 order: list[str] | None = None):
     """A legend under the chart, outside the data, below the x-axis label.
 
     ``where``: an axis (legend under it) or a figure (under its lowest axes, for side-by-side
     panels sharing one legend). ``gap_points`` below the axis leaves room for the tick labels and
-    the axis label.
+    the axis label. ``order``: labels to list first, in that order (bars before a line drawn over them).
     """
     from matplotlib.transforms import ScaledTranslation
 
@@ -61,6 +62,10 @@ def legend_below(where, ncol: int | None = None, title: str | None = None, gap_p
                 labels.append(text)
     if not handles:
         return None
+    if order:
+        rank = {text: i for i, text in enumerate(order)}
+        pairs = sorted(zip(handles, labels), key=lambda pair: rank.get(pair[1], len(rank)))
+        handles, labels = [h for h, _ in pairs], [text for _, text in pairs]
     if where is axes:
         anchor, transform = (0.5, 0.0), axes.transAxes
     else:
@@ -68,3 +73,11 @@ def legend_below(where, ncol: int | None = None, title: str | None = None, gap_p
     shifted = transform + ScaledTranslation(0, -gap_points / 72, figure.dpi_scale_trans)
     return where.legend(handles, labels, loc="upper center", bbox_to_anchor=anchor, bbox_transform=shifted,
                         ncol=ncol or min(len(handles), 4), frameon=False, title=title)
+
+
+def label(ax, title: str, xlabel: str, ylabel: str):
+    """Title and axis labels in one call (every chart has all three)."""
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return ax

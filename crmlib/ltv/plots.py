@@ -6,6 +6,8 @@ the axis (or figure).
 """
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -157,23 +159,26 @@ def plot_clv_bands(table: pd.DataFrame, ax=None, currency: str = "IDR", lang: st
 def plot_segment_value(table: pd.DataFrame, segment_col: str = "segment", ax=None,
                        currency: str = "IDR", lang: str = "en", title: str | None = None):
     """Share of customers vs share of future value per segment (side by side bars)."""
-    ax = _axis(ax)
     frame = table.sort_values("clv_total", ascending=False)
+    ax = _axis(ax, figsize=(9, 1.4 + 0.62 * len(frame)))
     y = np.arange(len(frame))
     ax.barh(y - 0.2, frame["share_of_customers"], height=0.4, color=LIGHT,
             label=t("ltv_share_customers", lang))
     ax.barh(y + 0.2, frame["share_of_value"], height=0.4, color=DARK, label=t("ltv_share_value", lang))
-    for yi, (share, total) in enumerate(zip(frame["share_of_value"], frame["clv_total"])):
-        ax.annotate(format_money(total, currency, lang), (share, yi + 0.2), xytext=(4, 0),
+    ends = np.maximum(frame["share_of_value"].to_numpy(), frame["share_of_customers"].to_numpy())
+    for yi, (end, total) in enumerate(zip(ends, frame["clv_total"])):
+        ax.annotate(format_money(total, currency, lang), (end, yi), xytext=(5, 0),
                     textcoords="offset points", va="center", fontsize=11)
-    ax.set_yticks(y, frame[segment_col].astype(str))
+    ax.set_yticks(y, [textwrap.fill(str(s), 26) for s in frame[segment_col]])
     ax.invert_yaxis()
-    top = float(max(frame["share_of_value"].max(), frame["share_of_customers"].max()))
-    ax.set_xlim(0, min(1.0, top * 1.25 + 0.05))
+    top = float(ends.max()) if len(ends) else 1.0
+    ax.set_xlim(0, min(1.0, top * 1.2 + 0.06))
     percent_axis(ax, "x", lang, step=0.1 if top > 0.3 else 0.05)
+    ax.grid(axis="y", visible=False)
     legend_below(ax)
-    return label(ax, title or t("ltv_segment_value_title", lang), t("share", lang),
-                 t("ltv_axis_segment", lang))
+    label(ax, title or t("ltv_segment_value_title", lang), t("share", lang), "")
+    ax.figure.tight_layout()
+    return ax
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -232,6 +237,7 @@ def plot_tornado(table: pd.DataFrame, base: float, ax=None, currency: str = "IDR
     ax.set_title(t("ltv_tornado_title", lang), pad=22)
     ax.set_ylabel("")
     ax.set_xlabel(f'{t("ltv_axis_ltv_net", lang)} ({t("ltv_axis_not_from_zero", lang)})')
+    ax.figure.tight_layout()
     return ax
 
 
@@ -263,7 +269,7 @@ def plot_base_projection(frame: pd.DataFrame, currency: str = "IDR", lang: str =
     top.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10], integer=True))
     top.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_number(v, 0, lang)))
     label(top, t("ltv_projection_title", lang), t("year", lang), t("ltv_axis_active_customers", lang))
-    legend_below(top, ncol=3)
+    legend_below(top, ncol=3, order=[t("ltv_retained", lang), t("ltv_new", lang)])
     bottom.plot(years, frame["cumulative_pv_profit"], color=DARK, marker="o", linewidth=2,
                 label=t("ltv_current_retention", lang))
     if alternative is not None:

@@ -116,7 +116,7 @@ def top_segment(table: pd.DataFrame | None) -> pd.Series | None:
 def formula_with_values(inputs: LTVInputs, lang: str = "en") -> str:
     """The LTV formula (TeX for the build-time typesetter) with this scenario's numbers filled in."""
     def number(value, decimals=0):
-        return format_number(value, decimals, lang).replace(",", "{,}").replace(".", "{.}")
+        return format_number(value, decimals, lang).replace(",", "{,}")
 
     return (LTV_FORMULA + rf" \quad\text{{{t('ltv_formula_with', lang)}}}\quad "
             + rf"R = {number(inputs.yearly_revenue)},\ m = {number(inputs.margin, 2)},\ "
