@@ -124,13 +124,13 @@ def _parameter(run_dir: Path, key: str):
 
 
 def _percent(share, lang: str) -> str:
-    from crmlib.formatting import format_percent
+    from crmlib.present.numbers import format_percent
 
     return format_percent(float(share), 0, lang) if share not in ("", None) else "–"
 
 
 def _count(value, lang: str) -> str:
-    from crmlib.formatting import format_number
+    from crmlib.present.numbers import format_number
 
     return format_number(float(value), 0, lang)
 

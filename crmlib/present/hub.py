@@ -85,7 +85,7 @@ def headline_kpis(entries: list[ReportEntry], most: int = MAX_KPIS) -> list[dict
 
 def data_check_sentence(validation: dict, lang: str) -> str:
     """The data check in one sentence, numbers in the language's style."""
-    from crmlib.formatting import format_number
+    from crmlib.present.numbers import format_number
 
     n = {k: format_number(validation.get(k, 0), 0, lang) for k in ("rows_in", "rows_kept", "rows_rejected")}
     return t("hub_data_check", lang, **n)
