@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-from crmlib.churn.explain import text
+from crmlib.present.churn_text import model_name, text
 from crmlib.i18n import t
-from crmlib.plots import ACCENT, label, legend_below, money_axis, percent_axis
-from crmlib.rfm_plots import FOUR_R_COLOURS
+from crmlib.present.charts import ACCENT, label, legend_below, money_axis, percent_axis
+from crmlib.rfm.plots import FOUR_R_COLOURS
 
 #: 4R colours: a retention offer is Retention, a win-back Recovery, no churn action stays in Relationship.
 ACTION_COLOURS = {"retention": FOUR_R_COLOURS["Retention"], "recovery": FOUR_R_COLOURS["Recovery"],
@@ -20,11 +20,6 @@ MODEL_COLOURS = {"recency": "#8a8a8a", "bgnbd": FOUR_R_COLOURS["Retention"],
                  "logistic": FOUR_R_COLOURS["Referral"], "gradient_boosting": FOUR_R_COLOURS["Relationship"]}
 SEGMENT_COLOURS = (FOUR_R_COLOURS["Recovery"], FOUR_R_COLOURS["Referral"], FOUR_R_COLOURS["Relationship"],
                    FOUR_R_COLOURS["Retention"])
-
-
-def model_name(name: str, lang: str = "en") -> str:
-    """Display name of a model (``gradient_boosting`` → ``Gradient boosting``)."""
-    return text(f"churn_model_{name}", name, lang)
 
 
 def _axes(ax):

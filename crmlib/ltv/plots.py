@@ -14,10 +14,10 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from crmlib.formatting import format_money, format_number, format_percent
+from crmlib.present.numbers import format_money, format_number, format_percent
 from crmlib.i18n import t
-from crmlib.plots import ACCENT, PALETTE, label, legend_below, money_axis, percent_axis
-from crmlib.rfm_plots import FOUR_R_COLOURS
+from crmlib.present.charts import ACCENT, PALETTE, label, legend_below, money_axis, percent_axis
+from crmlib.rfm.plots import FOUR_R_COLOURS
 
 MODEL_COLOURS = {"actual": "#222222", "bgnbd": FOUR_R_COLOURS["Retention"],
                  "pareto_nbd": FOUR_R_COLOURS["Recovery"]}

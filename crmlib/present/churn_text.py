@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crmlib.formatting import format_money, format_number, format_percent
+from crmlib.present.numbers import format_money, format_number, format_percent
 from crmlib.i18n import labels, t
 
 

@@ -10,7 +10,7 @@ import math
 
 import pandas as pd
 
-from crmlib.formatting import format_money, format_number, format_percent
+from crmlib.present.numbers import format_money, format_number, format_percent
 from crmlib.i18n import t
 from crmlib.ltv.fitting import PURCHASE_MODELS, CLVFit, ModelFits
 from crmlib.ltv.scenarios import LTV_FORMULA, LTVInputs, LTVResult
