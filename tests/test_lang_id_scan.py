@@ -47,6 +47,8 @@ _BLOCKS = {"p", "div", "li", "td", "th", "tr", "h1", "h2", "h3", "h4", "h5", "h6
            "caption", "figcaption", "section", "header", "footer", "table", "ul", "ol", "dt", "dd",
            "blockquote", "pre", "span"}
 _HIDDEN = {"script", "style", "noscript", "template"}
+#: Code spans (parameter names in the technical appendix) are identifiers, not sentences.
+_CODE = {"code", "kbd", "samp"}
 
 
 class _VisibleText(HTMLParser):
@@ -58,13 +60,13 @@ class _VisibleText(HTMLParser):
         self._hidden = 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in _HIDDEN:
+        if tag in _HIDDEN or tag in _CODE:
             self._hidden += 1
         elif tag in _BLOCKS:
             self.parts.append("\n")
 
     def handle_endtag(self, tag):
-        if tag in _HIDDEN:
+        if tag in _HIDDEN or tag in _CODE:
             self._hidden = max(0, self._hidden - 1)
         elif tag in _BLOCKS:
             self.parts.append("\n")
@@ -96,7 +98,7 @@ def english_words(piece: str) -> list[str]:
     """The English words of one piece of text (proper names and e-mail addresses removed)."""
     for name in PROPER_NAMES:
         piece = piece.replace(name, " ")
-    piece = re.sub(r"\S+@\S+", " ", piece)
+    piece = re.sub(r"\S+@\S+|\S*\w_\w\S*", " ", piece)  # e-mail addresses, identifiers and file names
     return [w for w in re.findall(r"[A-Za-z][A-Za-z'’-]*", piece) if w.lower() in ENGLISH_WORDS]
 
 
@@ -128,8 +130,9 @@ def test_detector_leaves_indonesian_alone(text):
     assert english_pieces(f"<p>{text}</p>") == []
 
 
-def test_hidden_text_is_not_read():
+def test_hidden_text_and_code_are_not_read():
     assert english_pieces("<style>.the-customers {}</style><script>var the = 1;</script><p>Data</p>") == []
+    assert english_pieces("<p>Parameter <code>churn_inactive_days</code> = 90 (lihat scenario_yearly_revenue)</p>") == []
 
 
 # ------------------------------------------------------------------ the lang=id run

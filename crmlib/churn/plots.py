@@ -96,7 +96,9 @@ def importance_chart(importance, lang: str = "en", top: int = 12, ax=None):
     names = [text(f"churn_feature_{f}", f, lang) for f in shown["feature"]]
     ax.barh(names, shown["importance"], xerr=shown["importance_sd"], color=ACCENT)
     ax.axvline(0, color="#222222", linewidth=0.8)
-    return label(ax, t("churn_importance_title", lang), t("churn_auc_drop", lang), "")
+    label(ax, t("churn_importance_title", lang), t("churn_auc_drop", lang), "")
+    ax.figure.tight_layout()
+    return ax
 
 
 def survival_chart(curves, lang: str = "en", ax=None, inactive_days: int | None = None):

@@ -72,7 +72,19 @@ def legend_below(where, ncol: int | None = None, title: str | None = None, gap_p
         anchor, transform = (0.5, axes.get_position().y0), figure.transFigure
     shifted = transform + ScaledTranslation(0, -gap_points / 72, figure.dpi_scale_trans)
     return where.legend(handles, labels, loc="upper center", bbox_to_anchor=anchor, bbox_transform=shifted,
-                        ncol=ncol or min(len(handles), 4), frameon=False, title=title)
+                        ncol=ncol or _columns_that_fit(labels, figure.get_figwidth() * 72), frameon=False,
+                        title=title)
+
+
+def _columns_that_fit(labels, width_points: float, most: int = 4) -> int:
+    """Legend columns whose widest row fits the figure's width (labels at 11 pt)."""
+    widths = [len(text) * 6.4 + 34 for text in labels]  # ~0.58 em a character, plus the handle
+    for ncol in range(min(most, len(labels)), 1, -1):
+        rows = [widths[i:i + ncol] for i in range(0, len(widths), ncol)]
+        columns = [max(row[c] for row in rows if c < len(row)) for c in range(ncol)]
+        if sum(columns) <= 0.95 * width_points:
+            return ncol
+    return 1
 
 
 def label(ax, title: str, xlabel: str, ylabel: str):

@@ -102,6 +102,16 @@ def verdict(metrics: pd.DataFrame, best: str, lang: str = "en") -> str:
     return " ".join(lines)
 
 
+def verdict_message(metrics: pd.DataFrame, best: str, lang: str = "en") -> str:
+    """The verdict in one sentence for the executive summary."""
+    auc = dict(zip(metrics["model"], metrics["roc_auc"]))
+    if "bgnbd" not in auc or "recency" not in auc:
+        return verdict(metrics, best, lang).replace("**", "")
+    key = "churn_msg_model_beats" if auc[best] > auc["bgnbd"] else "churn_msg_model_not_beats"
+    number = lambda v: format_number(v, 2, lang)  # noqa: E731
+    return t(key, lang, auc=number(auc[best]), recency=number(auc["recency"]), bgnbd=number(auc["bgnbd"]))
+
+
 def metrics_rows(metrics: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """The holdout metrics with display names for the models (columns kept canonical)."""
     from crmlib.churn.report import METRICS
@@ -126,8 +136,8 @@ def survival_sentence(curves: pd.DataFrame, summary: pd.DataFrame, inactive_days
 
 
 def survival_after(curves: pd.DataFrame, day: int) -> float:
-    """Share of all customers not yet churned just after ``day`` (mean over the segments' curves)."""
-    at = curves.index[curves.index <= day]
-    if not len(at):
+    """Share not yet churned at the first time on the curves' grid after ``day`` (mean over segments)."""
+    after = curves.index[curves.index > day]
+    if not len(after):
         return float("nan")
-    return float(curves.loc[at[-1]].mean())
+    return float(curves.loc[after[0]].mean())

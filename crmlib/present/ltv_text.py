@@ -7,6 +7,7 @@ figures say: a shrinking base is called shrinking, an example is called an examp
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
@@ -20,8 +21,21 @@ from crmlib.ltv.segment_value import NO_SEGMENT
 CAC_RULE_OF_THUMB = 3.0
 
 
+def slide_title(heading: str) -> str:
+    """A section heading (``## 3. Action title``) as a slide's action title (``Action title``)."""
+    return re.sub(r"^#+\s*(\d+\.\s+)?", "", heading).strip()
+
+
 def model_name(name: str, lang: str) -> str:
     return t(f"ltv_series_{name}", lang)
+
+
+def significant(value: float, lang: str = "en", digits: int = 4) -> str:
+    """A model estimate to ``digits`` significant digits, never in scientific notation (``222,437``, ``0.3468``)."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    magnitude = math.floor(math.log10(abs(value))) if value else 0
+    return format_number(value, max(0, digits - 1 - magnitude), lang)
 
 
 def _pct(share, lang, decimals=0):
