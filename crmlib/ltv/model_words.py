@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from crmlib.formatting import format_number, format_percent
+from crmlib.present.numbers import format_number, format_percent
 from crmlib.i18n import t
 
 #: |z| above this is significant at the 5 % level (two-sided).
