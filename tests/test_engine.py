@@ -32,6 +32,10 @@ INV13;00046;"18/01/2024";"1.000,00";"Sel""esai"
 ;;;;
 INV14;00046;31/12/2024 23:59;1.000,00;Selesai
 INV15;00046;01/01/2025 00:00;1.000,00;Selesai
+INV16;00047;31/12/9999;1.000,00;Selesai
+INV17;00047;01/01/1850;1.000,00;Selesai
+INV18;00047;18/01/2024;1e308;Selesai
+INV19;00047;18/01/2024;2.000.000.000.000.000,00;Selesai
 """
 
 
@@ -77,7 +81,7 @@ def test_every_rule_and_setting_matches_the_reference(messy, options):
 
 def test_every_reason_is_exercised(messy):
     result = assert_same(messy, as_of_date="2024-12-31", returns_policy="quarantine")
-    assert len(result.report["rejected_by_reason"]) == 10  # every rule, so the comparison covers them all
+    assert len(result.report["rejected_by_reason"]) == 12  # every rule, so the comparison covers them all
 
 
 def test_the_sample_and_its_settings(tmp_path):
@@ -106,6 +110,15 @@ def test_files_the_fast_reader_leaves_to_pandas(tmp_path):
         "twice.csv": "customer_id,date,amount,amount\n1,2024-01-01,5,6\n",
         "spaces.txt": "1 19970101 1 29.33\n2 19970102 2 11.77\n",
         "latin1.csv": "customer_id,date,amount,kota\n1,2024-01-01,5,Bogor\xe9\n".encode("latin-1"),
+        "utf16.csv": "customer_id,date,amount\n1,2024-01-01,5\n".encode("utf-16"),
+        "binary.csv": b"PK\x03\x04" + bytes(range(256)) * 4,
+        "nul.csv": b"customer_id,date,amount\n1,\x00,5\n",
+        "amounts_text.csv": "customer_id,date,amount\n1,2024-01-01,five\n2,2024-01-02,six\n",
+        "ids_blank.csv": "customer_id,date,amount\n,2024-01-01,5\n ,2024-01-02,6\n",
+        "dates_bad.csv": "customer_id,date,amount\n1,someday,5\n2,never,6\n",
+        "all_future.csv": "customer_id,date,amount\n1,2031-01-01,5\n2,2032-01-02,6\n",
+        "all_empty.csv": "customer_id,date,amount\n,,\n,,\n",
+        "bare_cr.csv": "customer_id,date,amount\r1,2024-01-01,5\r2,2024-01-02,6\r",
         "header_only.csv": "customer_id,date,amount\n",
         "quoted_newline.csv": 'customer_id,date,amount,note\n1,2024-01-01,5,"two\nlines"\n2,2024-01-02,6,x\n',
     }
@@ -113,7 +126,7 @@ def test_files_the_fast_reader_leaves_to_pandas(tmp_path):
         path = tmp_path / name
         path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
         options = {"columns": {"customer_id": "column_1", "date": "column_2", "amount": "column_4"},
-                   "delimiter": "whitespace"} if name == "spaces.txt" else {}
+                   "delimiter": "whitespace"} if name == "spaces.txt" else {"as_of_date": "2024-12-31"}
         assert_same(path, **options)
 
 

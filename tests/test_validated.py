@@ -106,7 +106,7 @@ def test_a_run_validates_once_and_every_notebook_reads_that(tmp_path):
     body = ("import json, os, pathlib\n"
             "from crmlib import validated\n"
             "from crmlib.data import load_data\n"
-            "options = dict(columns=None, dayfirst=None, decimal=None, delimiter=None, as_of_date=as_of_date,\n"
+            "options = dict(columns=None, dayfirst=None, decimal=None, delimiter=None, as_of_date=as_of_date, encoding=None,\n"
             "               returns_policy='net', cancel_order_prefix=None, engine='duckdb')\n"
             "key = validated.validation_key(transactions, options)\n"
             "stored = validated.fetch(os.environ[validated.RUN_DIR_ENV], key) is not None\n"

@@ -14,8 +14,8 @@ import pyarrow as pa
 from crmlib import validate as v
 from crmlib.engine import rules
 from crmlib.engine.reader import read_arrow
-from crmlib.io import (LINE_COLUMN, TRANSACTION_ALIASES, InputError, detect_dayfirst, detect_decimal,
-                       map_unique, parse_amounts, parse_dates, resolve_columns)
+from crmlib.io import (LINE_COLUMN, TRANSACTION_ALIASES, InputError, dates_out_of_range, detect_dayfirst,
+                       detect_decimal, map_unique, parse_amounts, parse_dates, resolve_columns)
 
 #: DuckDB's memory budget (it spills to disk beyond it); ``$CRM_DUCKDB_MEMORY`` overrides it.
 MEMORY_LIMIT = os.environ.get("CRM_DUCKDB_MEMORY", "1GB")
@@ -37,6 +37,7 @@ class Classified:
     plan: rules.Plan
     path: Path
     delimiter: str | None
+    encoding: str | None
     decimal: str | None
     dayfirst: bool | None
     as_of: pd.Timestamp | None
@@ -58,11 +59,12 @@ def classify(path, columns: dict | None = None, dayfirst: bool | None = None, de
              delimiter: str | None = None, as_of_date=None, returns_policy: str = "net",
              cancel_statuses=v.DEFAULT_CANCEL_STATUSES, return_statuses=v.DEFAULT_RETURN_STATUSES,
              cancel_order_prefix: str | None = None, reject_duplicates: bool = True,
-             reject_zero_amounts: bool = True, con: duckdb.DuckDBPyConnection | None = None) -> Classified:
+             reject_zero_amounts: bool = True, encoding: str | None = None,
+             con: duckdb.DuckDBPyConnection | None = None) -> Classified:
     """Read ``path`` and classify every row, with the arguments of :func:`crmlib.validate.load_transactions`."""
     if returns_policy not in v.RETURNS_POLICIES:
         raise InputError(f"returns_policy must be one of {v.RETURNS_POLICIES}, not {returns_policy!r}.")
-    table, path, delimiter = read_arrow(path, delimiter)
+    table, path, delimiter, encoding = read_arrow(path, delimiter, encoding)
     headers = [c for c in table.column_names if c != LINE_COLUMN]
     con = con or connect()
     con.register("raw", table)
@@ -80,7 +82,10 @@ def classify(path, columns: dict | None = None, dayfirst: bool | None = None, de
     if dayfirst is None:
         dayfirst = detect_dayfirst(dates_text, mapping["date"])
     dates = parse_dates(dates_text, dayfirst)
-    _register(con, "date_map", dates_text, pa.array(dates.to_numpy(), type=pa.timestamp("ns"), from_pandas=True))
+    con.register("date_map", pa.table({
+        "text": pa.array(dates_text, type=pa.string()),
+        "value": pa.array(dates.to_numpy(), type=pa.timestamp("ns"), from_pandas=True),
+        "out_of_range": pa.array(dates_out_of_range(dates_text, dates, dayfirst).to_numpy(dtype=bool))}))
 
     amounts_text = distinct(amount_from)
     if decimal is None:
@@ -106,8 +111,21 @@ def classify(path, columns: dict | None = None, dayfirst: bool | None = None, de
                       returns_policy=returns_policy, cancel_order_prefix=cancel_order_prefix,
                       reject_duplicates=reject_duplicates, reject_zero_amounts=reject_zero_amounts)
     con.execute(f"CREATE OR REPLACE TEMP TABLE classified AS {rules.classified_sql(plan)}")
-    return Classified(con=con, plan=plan, path=path, delimiter=delimiter, decimal=decimal,
+    if con.sql(rules.all_rejected_sql()).fetchall()[0][0]:
+        _refuse(con, plan, path, as_of)
+    return Classified(con=con, plan=plan, path=path, delimiter=delimiter, encoding=encoding, decimal=decimal,
                       dayfirst=dayfirst, as_of=as_of)
+
+
+def _refuse(con, plan: rules.Plan, path: Path, as_of) -> None:
+    """No row can be kept: raise the reference's error (:func:`crmlib.validate._refuse_unusable`)."""
+    rows = con.sql(rules.unusable_sql(plan)).to_df()
+    flags = {v.EMPTY_LINE: "empty", v.MISSING_CUSTOMER: "missing", v.BAD_DATE: "bad_date",
+             v.BAD_AMOUNT: "bad_amount"}
+    masks = {rule: rows[column].astype(bool) for rule, column in flags.items()}
+    text = {name: rows[name].astype(object) for name in ("customer_id", "date", plan.amount_from)}
+    reason = rows["reason"].astype(object).where(rows["reason"].notna(), pd.NA)
+    v._refuse_unusable(masks, reason, text, plan.mapping, rows["line"].astype("int64"), path, as_of)
 
 
 def _doubles(values: pd.Series) -> pa.Array:
@@ -128,6 +146,7 @@ def load_transactions(path, **options) -> v.ValidationResult:
     classified.con.close()
     report = v.build_report(kept, rejected, rejected_amounts, path=classified.path,
                             mapping=classified.plan.mapping, delimiter=classified.delimiter,
+                            encoding=classified.encoding,
                             decimal=classified.decimal, dayfirst=classified.dayfirst,
                             as_of=classified.as_of, returns_policy=classified.plan.returns_policy)
     v.CANONICAL_TRANSACTIONS.validate(kept)

@@ -7,7 +7,7 @@ both engines and the pandas path share one parser. The query reads these tables:
 
 ``raw``
     the export as text, one column per header plus ``_line`` (the row's line in the file);
-``date_map(text, value)``, ``amount_map(text, value)``, ``quantity_map(text, factor, value)``,
+``date_map(text, value, out_of_range)``, ``amount_map(text, value)``, ``quantity_map(text, factor, value)``,
 ``status_map(text, is_return, is_cancel)``
     the conversions of each distinct stripped text (``value`` NULL where unparseable).
 """
@@ -93,22 +93,26 @@ def classified_sql(plan: Plan) -> str:
     reasons = [
         (v.EMPTY_LINE, f"p.{_c('empty')}"),
         (v.MISSING_CUSTOMER, f"p.{_c('t_customer_id')} = ''"),
-        (v.BAD_DATE, f"p.{_c('date')} IS NULL"),
+        (v.BAD_DATE, f"p.{_c('date')} IS NULL AND NOT p.{_c('oor')}"),
+        (v.DATE_OUT_OF_RANGE, f"p.{_c('oor')}"),
         (v.BAD_AMOUNT, f"{amount} IS NULL OR ISNAN({amount})"),
         (v.NON_FINITE, f"ABS({amount}) = CAST('Infinity' AS DOUBLE)"),
+        (v.IMPLAUSIBLE, f"ABS({amount}) > {v.MAX_ABS_AMOUNT!r}"),
         (v.CANCELLED, f"p.{_c('cancelled')}"),
         (v.ZERO_AMOUNT, f"{amount} = 0" if plan.reject_zero_amounts else "FALSE"),
         (v.DUPLICATE, f"p.{_c('duplicate')}"),
         (v.FUTURE, future),
         (v.RETURN, f"p.{_c('is_return')}" if plan.returns_policy == "quarantine" else "FALSE"),
     ]
+    assert [name for name, _ in reasons] == list(v.REASONS), "the SQL must test every reason, in order"
     case = "\n".join(f"    WHEN {condition} THEN {literal(name)}" for name, condition in reasons)
     keep = [f"s.{_c('t_' + n)}" for n in m if n in ("customer_id",) + _OPTIONAL_TEXT]
     return f"""
 WITH s AS (
   SELECT _line, {', '.join(quote(c) for c in plan.original)}, {texts} FROM raw
 ), u AS (
-  SELECT s._line, {', '.join(keep)}, d.value AS {_c('date')}, {parsed} AS {_c('amount0')},
+  SELECT s._line, {', '.join(keep)}, d.value AS {_c('date')}, COALESCE(d.out_of_range, FALSE) AS {_c('oor')},
+         {parsed} AS {_c('amount0')},
          {quantity} AS {_c('quantity')},
          (COALESCE({parsed} < 0, FALSE) OR {status_return}) AS {_c('is_return')},
          ({cancelled}) AS {_c('cancelled')}, {duplicate} AS {_c('duplicate')}, ({empty}) AS {_c('empty')}
@@ -154,3 +158,21 @@ def distinct_sql(source: str) -> str:
     """Distinct stripped values of one column in order of first appearance (as pandas' factorize)."""
     return (f"SELECT text FROM (SELECT {stripped(source)} AS text, MIN(_line) AS first FROM raw "
             "GROUP BY 1) AS f ORDER BY first")
+
+
+def unusable_sql(plan: Plan) -> str:
+    """Every row with the flags and text :func:`crmlib.validate._refuse_unusable` reads (file order)."""
+    m = plan.mapping
+    amount_from = plan.amount_from
+    amount = f"c.{_c('amount')}"
+    return (f"SELECT c._line AS line, c.{_c('empty')} AS empty, c.{_c('t_customer_id')} = '' AS missing, "
+            f"c.{_c('date')} IS NULL AND NOT c.{_c('oor')} AS bad_date, "
+            f"{amount} IS NULL OR ISNAN({amount}) AS bad_amount, c.{_c('reason')} AS reason, "
+            f"c.{_c('t_customer_id')} AS customer_id, {stripped(m['date'])} AS date, "
+            f"{stripped(m[amount_from])} AS {amount_from} "
+            f"FROM classified AS c JOIN raw AS r ON r._line = c._line ORDER BY c._line")
+
+
+def all_rejected_sql() -> str:
+    """One row, TRUE when no non-empty row is kept (then the validation must refuse the file)."""
+    return (f"SELECT COUNT(*) = 0 FROM classified WHERE NOT {_c('empty')} AND {_c('reason')} IS NULL")
