@@ -282,8 +282,12 @@ def _field_html(uid: str, name: str, figures: CalculatorFigures, currency: str, 
 
 
 def calculator_html(figures: CalculatorFigures, pak_budi: CalculatorFigures | None = None,
-                    uplift_points: float = 0.05, currency: str = "IDR", lang: str = "en") -> str:
-    """The calculator as one self-contained HTML block (same inputs give the same bytes)."""
+                    uplift_points: float = 0.05, currency: str = "IDR", lang: str = "en",
+                    heading: bool = True) -> str:
+    """The calculator as one self-contained HTML block (same inputs give the same bytes).
+
+    ``heading=False`` leaves out its own title (a report section already gives one).
+    """
     config = calculator_config(figures, pak_budi, uplift_points, currency, lang)
     config_json = script_json(config)
     uid = "crm-calc-" + hashlib.sha256(config_json.encode("utf-8")).hexdigest()[:12]
@@ -314,16 +318,18 @@ def calculator_html(figures: CalculatorFigures, pak_budi: CalculatorFigures | No
             f'<p data-out="uplift"></p></div></div></div></div>')
     return (f'<div class="crm-calc" id="{uid}" lang="{lang}"><style>{_asset("calculator.css")}</style>'
             f'<script type="application/json" class="crm-calc-config">{config_json}</script>'
-            f'<h3>{html.escape(t("calc_title", lang))}</h3>{static}{live}'
+            + (f'<h3>{html.escape(t("calc_title", lang))}</h3>' if heading else "")
+            + f'{static}{live}'
             f"<script>{_asset('calculator.js')}</script></div>")
 
 
 def show_calculator(figures: CalculatorFigures, pak_budi: CalculatorFigures | None = None,
-                    uplift_points: float = 0.05, currency: str = "IDR", lang: str = "en"):
+                    uplift_points: float = 0.05, currency: str = "IDR", lang: str = "en",
+                    heading: bool = True):
     """The calculator as a notebook output (HTML)."""
     from IPython.display import HTML
 
-    return HTML(calculator_html(figures, pak_budi, uplift_points, currency, lang))
+    return HTML(calculator_html(figures, pak_budi, uplift_points, currency, lang, heading))
 
 
 #: A Content-Security-Policy that forbids every request: scripts and styles only inline.
