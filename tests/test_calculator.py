@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from crmlib.formatting import format_money
+from crmlib.present.numbers import format_money
 
 from crmlib.ltv.scenarios import LTVInputs, ltv_to_cac, scenario_inputs
 from crmlib.present.calculator import (CalculatorFigures, calculator_html, calculator_values, client_figures,

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from browser_support import launch, sync_playwright
-from crmlib.formatting import format_money, format_number, format_percent
+from crmlib.present.numbers import format_money, format_number, format_percent
 from crmlib.ltv.scenarios import LTVInputs
 from crmlib.present.calculator import (OFFLINE_POLICY, CalculatorFigures, calculator_config, calculator_html, calculator_page,
                                        calculator_values, format_spec, pak_budi_figures,

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from crmlib.formatting import format_money, format_number, format_percent
+from crmlib.present.numbers import format_money, format_number, format_percent
 from crmlib.i18n import check_lang, t
 from crmlib.outputs import dumps
 from crmlib.ltv.scenarios import (MAX_RETENTION, PRACTITIONERS_PROFIT_RANGE, ClientScenario, LTVInputs,
@@ -218,7 +218,7 @@ def script_json(value) -> str:
 
 
 def format_spec(currency: str, lang: str) -> dict:
-    """How :mod:`crmlib.formatting` writes numbers in ``lang``, for the page's formatter."""
+    """How :mod:`crmlib.present.numbers` writes numbers in ``lang``, for the page's formatter."""
     sample = format_number(1234.5, 1, lang)                     # "1,234.5" / "1.234,5"
     scales = [[threshold, format_money(threshold, currency, lang).rsplit(" ", 1)[1]]
               for threshold in (1e12, 1e9, 1e6, 1e3)]

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 
 from crmlib import validate
-from crmlib.cohorts import as_of_day
+from crmlib.profile.cohorts import as_of_day
 from crmlib.i18n import t
 from crmlib.io import parse_amounts
 from crmlib.privacy import mask_email, mask_phone
-from crmlib.profile import contact_checks, data_categories, is_filled
+from crmlib.profile.database import contact_checks, data_categories, is_filled
 
 SEVERITIES = ("high", "medium", "low")
 
@@ -28,6 +28,8 @@ THRESHOLDS: dict[str, tuple[float, float]] = {
     "quarantine_unparseable_date": (0.01, 0.001),
     "quarantine_unparseable_amount": (0.01, 0.001),
     "quarantine_non_finite_amount": (0.01, 0.001),
+    "quarantine_implausible_amount": (0.01, 0.001),
+    "quarantine_date_out_of_range": (0.01, 0.001),
     "quarantine_cancelled_order": (0.10, 0.02),
     "quarantine_zero_amount": (0.05, 0.005),
     "quarantine_exact_duplicate_line": (0.02, 0.002),
@@ -58,8 +60,10 @@ QUARANTINE_CHECKS = {
     validate.EMPTY_LINE: "quarantine_empty_line",
     validate.MISSING_CUSTOMER: "quarantine_missing_customer_id",
     validate.BAD_DATE: "quarantine_unparseable_date",
+    validate.DATE_OUT_OF_RANGE: "quarantine_date_out_of_range",
     validate.BAD_AMOUNT: "quarantine_unparseable_amount",
     validate.NON_FINITE: "quarantine_non_finite_amount",
+    validate.IMPLAUSIBLE: "quarantine_implausible_amount",
     validate.CANCELLED: "quarantine_cancelled_order",
     validate.ZERO_AMOUNT: "quarantine_zero_amount",
     validate.DUPLICATE: "quarantine_exact_duplicate_line",
@@ -380,7 +384,7 @@ def quality_alerts(transactions: pd.DataFrame, customers: pd.DataFrame | None = 
 
 def alerts_display(alerts: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """Alerts for people: severity, finding, count, share and the advice sentence, in ``lang``."""
-    from crmlib.formatting import format_number, format_percent
+    from crmlib.present.numbers import format_number, format_percent
 
     return pd.DataFrame({
         t("profile_severity", lang): [t(f"profile_severity_{s}", lang) for s in alerts["severity"]],
