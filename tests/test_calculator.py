@@ -4,11 +4,11 @@ import re
 
 import pytest
 
-from crmlib.present.numbers import format_money
 
 from crmlib.ltv.scenarios import LTVInputs, ltv_to_cac, scenario_inputs
 from crmlib.present.calculator import (CalculatorFigures, calculator_html, calculator_values, client_figures,
                                        pak_budi_figures, scenario_tables, script_json)
+from crmlib.present.numbers import format_money
 
 PAK_BUDI_TODAY = 30_000_000 * (1 - 1.1 ** -10) / 0.1   # annuity of Rp 30 million over 10 years at 10 %
 

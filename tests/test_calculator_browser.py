@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from browser_support import launch, sync_playwright
-from crmlib.present.numbers import format_money, format_number, format_percent
 from crmlib.ltv.scenarios import LTVInputs
-from crmlib.present.calculator import (OFFLINE_POLICY, CalculatorFigures, calculator_config, calculator_html, calculator_page,
-                                       calculator_values, format_spec, pak_budi_figures,
+from crmlib.present.calculator import (OFFLINE_POLICY, CalculatorFigures, calculator_config, calculator_html,
+                                       calculator_page, calculator_values, format_spec, pak_budi_figures,
                                        uplift_sentence)
+from crmlib.present.numbers import format_money, format_number, format_percent
 
 PAK_BUDI_TODAY = 30_000_000 * (1 - 1.1 ** -10) / 0.1
 MONEY = ("revenue", "profit", "revenue_today", "profit_today", "net_profit_today", "base_profit",
@@ -318,28 +318,3 @@ def test_hostile_currency_runs_no_script(open_page):
     assert page.requests == [page.url]
     assert calculator_config(client(), currency=hostile)["currency"] == hostile
 
-
-# --------------------------------------------------------------------------- in the sample's LTV report
-@pytest.mark.slow
-def test_sample_ltv_report_carries_a_working_calculator(sample_run, browser):
-    """`make report` writes the calculator into 05's report: it runs offline and shows the run's figures."""
-    folder = sample_run.run_dir / "05_ltv_scenarios"
-    scenario = json.loads((folder / "results.json").read_text(encoding="utf-8"))["scenarios"]["inputs"]
-    page = Page(browser, folder / "report.html")
-    try:
-        assert page.page.locator(".crm-calc").count() == 1
-        assert page.page.locator(".crm-calc-live").is_visible()
-        config = json.loads(page.page.locator("script.crm-calc-config").text_content())
-        client_values = config["presets"]["client"]["values"]
-        for name in ("yearly_revenue", "margin", "retention", "years", "discount_rate", "retention_cost"):
-            assert client_values[name] == pytest.approx(scenario[name], rel=1e-9), name
-        assert client_values["customers"] == pytest.approx(scenario["base_customers"], rel=1e-9)
-        figures = figures_of(client_values)
-        assert_page_shows(page, figures, config["currency"], config["lang"])
-        page.type_into("margin", "45")
-        changed = figures_of({**client_values, "margin": 0.45})
-        assert_page_shows(page, changed, config["currency"], config["lang"])
-        assert all(page.inside(url) for url in page.requests), page.requests
-        assert page.errors == []
-    finally:
-        page.close()

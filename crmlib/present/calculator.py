@@ -25,11 +25,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from crmlib.present.numbers import format_money, format_number, format_percent
 from crmlib.i18n import check_lang, t
-from crmlib.outputs import dumps
 from crmlib.ltv.scenarios import (MAX_RETENTION, PRACTITIONERS_PROFIT_RANGE, ClientScenario, LTVInputs,
                                   cash_flows, lifetime_value, project_base, retention_uplift)
+from crmlib.outputs import dumps
+from crmlib.present.numbers import format_money, format_number, format_percent
 
 #: Longest horizon the calculator accepts (the page computes year by year as the user types).
 MAX_YEARS = 100
