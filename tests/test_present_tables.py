@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crmlib.present.numbers import (format_count, format_date, format_money, format_month, format_number,
-                                    format_percent)
+from crmlib.present.numbers import (format_count, format_date, format_idr, format_money, format_month,
+                                    format_number, format_percent)
 from crmlib.present.tables import infer_kind, show_table
 
 REPRS = re.compile(r"\b(None|NaN|nan|NaT|True|False|<NA>)\b|\d[eE][+-]\d")
@@ -59,6 +59,11 @@ def test_numbers_follow_the_language(function, args, expected):
 ])
 def test_money(value, lang, short, expected):
     assert format_money(value, "IDR", lang, short) == expected
+
+
+def test_other_currencies_and_the_rupiah_shortcut():
+    assert format_money(12.5, "USD", "en", short=False) == "$ 12.50"
+    assert format_idr(1_250_000) == "Rp 1,3 jt" and format_idr(-50_000, short=False) == "-Rp 50.000"
 
 
 def test_missing_values_read_as_a_dash():
