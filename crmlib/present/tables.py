@@ -154,3 +154,38 @@ def show_table(frame: pd.DataFrame, lang: str = "en", kinds: dict | None = None,
         note = t("table_more_in", lang, n=count, file=more_in) if more_in else t("table_more", lang, n=count)
         parts.append(f'<p class="crm-table-more">{html.escape(note)}</p>')
     return Table(cells=cells, html="".join(parts), hidden_rows=hidden)
+
+
+def _parameter_text(name: str, value, lang: str) -> str:
+    """A parameter value for the appendix: file names without their folders, lists joined."""
+    if isinstance(value, str) and ("/" in value or "\\" in value):
+        return value.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_parameter_text(k, v, lang)}" for k, v in value.items()) or MISSING
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_parameter_text(name, v, lang) for v in value) or MISSING
+    if isinstance(value, bool) or value is None:
+        return format_value(value, "yesno", lang)
+    if isinstance(value, float):
+        return format_number(value, 0 if value.is_integer() else 2, lang)
+    return format_value(value, "text", lang)
+
+
+#: Parameters that only say where files go: not a result, left out of the appendix.
+PLUMBING = ("output_dir",)
+
+
+def parameters_table(namespace: dict, notebook: str, lang: str = "en") -> Table:
+    """The parameter values this run used (the appendix's "how this was computed").
+
+    ``namespace`` is the notebook's ``globals()``; the names are those of the ``parameters``
+    cell of ``notebooks/<notebook>.ipynb``. Paths are shown as file names.
+    """
+    from crmlib import paths
+    from crmlib.runner import parameters_cell
+
+    names = [name for name, _value, _help in parameters_cell(paths.NOTEBOOKS_DIR / f"{notebook}.ipynb")]
+    rows = [(name, _parameter_text(name, namespace.get(name), lang)) for name in names if name not in PLUMBING]
+    frame = pd.DataFrame(rows, columns=["parameter", "value"])
+    return show_table(frame, lang, kinds={"parameter": "text", "value": "text"}, max_rows=None,
+                      headers={"parameter": t("report_parameter", lang), "value": t("value", lang)})
