@@ -57,3 +57,24 @@ def test_alive_path_errors(cdnow_transactions, cdnow_bgnbd):
     first = cdnow_transactions["customer_id"].iloc[0]
     with pytest.raises(ValueError, match="no purchase on or before"):
         alive_path(cdnow_bgnbd, cdnow_transactions, first, "1990-01-01")
+
+
+def test_archetypes_are_distinct_customers_with_their_defining_traits(cdnow, cdnow_bgnbd):
+    from crmlib.ltv.alive_path import alive_archetypes
+    picks = alive_archetypes(cdnow, cdnow_bgnbd)
+    assert list(picks) == ["loyal", "lapsing", "one_time", "newcomer"]
+    assert len(set(picks.values())) == 4
+    alive = np.asarray(cdnow_bgnbd.probability_alive(cdnow["frequency"], cdnow["recency"], cdnow["T"]))
+    alive = pd.Series(alive, index=cdnow.index)
+    assert cdnow.loc[picks["loyal"], "frequency"] >= cdnow["frequency"].quantile(0.95)
+    assert alive[picks["lapsing"]] == alive[cdnow["frequency"] >= 3].min()
+    assert cdnow.loc[picks["one_time"], "frequency"] == 0
+    assert cdnow.loc[picks["one_time"], "T"] == cdnow.loc[cdnow["frequency"] == 0, "T"].max()
+    assert cdnow.loc[picks["newcomer"], "T"] < cdnow.loc[picks["one_time"], "T"]
+
+
+def test_mask_id():
+    from crmlib.privacy import mask_id
+    assert mask_id("C000123") == "C***23"
+    assert mask_id(98765) == "9***65"
+    assert mask_id("AB1") == "***"

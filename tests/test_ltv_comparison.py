@@ -56,3 +56,17 @@ def test_choice_prefers_lower_bic_when_holdout_errors_tie():
     assert choose_model(table) == ("b", "bic")
     table.loc["a", "holdout_mae"] = 0.05
     assert choose_model(table) == ("a", "holdout")
+
+
+def test_fit_comparison_on_a_btyd_summary(cdnow):
+    from crmlib.ltv.comparison import fit_comparison, model_results
+    calibration = cdnow.rename(columns={"holdout_frequency": "frequency_holdout",
+                                        "holdout_length": "duration_holdout"})
+    bg = BetaGeoModel().fit(calibration)
+    models, failures, table, chosen, reason = fit_comparison(calibration, {"bgnbd": bg})
+    assert list(models) == ["bgnbd", "mbgnbd"] and not failures
+    assert table.loc["mbgnbd", "loglik"] == pytest.approx(models["mbgnbd"].loglik_)
+    assert chosen in models and reason in {"holdout", "bic"}
+    record = model_results(models["mbgnbd"])
+    assert set(record) == {"params", "se", "loglik", "n_customers", "converged"}
+    assert record["n_customers"] == 2357

@@ -80,3 +80,35 @@ def choose_model(table: pd.DataFrame, candidates=None) -> tuple[str, str]:
     if len(close) == 1:
         return str(close.index[0]), "holdout"
     return str(close["bic"].idxmin()), "bic"
+
+
+def fit_comparison(calibration: pd.DataFrame, fitted: dict, time_unit: str = "W", extra=("mbgnbd",)):
+    """The scorecard of the purchase models on a calibration summary with holdout columns
+    (``frequency_holdout``, ``duration_holdout`` as from ``btyd_summary``).
+
+    ``fitted``: purchase models already fitted on ``calibration`` by name; the ``extra``
+    models (MBG/NBD) are fitted here. Returns ``(models, failures, table, chosen, reason)``;
+    a model the data cannot identify goes to ``failures`` with its reason.
+    """
+    from crmlib.ltv._fit import ModelIdentificationError
+    from crmlib.ltv.mbgnbd import ModifiedBetaGeoModel
+
+    makers = {"mbgnbd": ModifiedBetaGeoModel}
+    models, failures = dict(fitted), {}
+    for name in extra:
+        try:
+            models[name] = makers[name](time_unit=time_unit).fit(calibration)
+        except ModelIdentificationError as error:
+            failures[name] = str(error)
+    if not models:
+        return models, failures, pd.DataFrame(columns=list(COMPARISON_COLUMNS)), None, None
+    table = compare_models(models, calibration["frequency"], calibration["recency"], calibration["T"],
+                           calibration["frequency_holdout"], calibration["duration_holdout"])
+    chosen, reason = choose_model(table)
+    return models, failures, table, chosen, reason
+
+
+def model_results(model) -> dict:
+    """A fitted model for results.json: parameters, SEs, log-likelihood, customers, convergence."""
+    return {"params": dict(model.params_), "se": dict(model.se_), "loglik": float(model.loglik_),
+            "n_customers": float(model.n_customers_), "converged": bool(model.converged_)}

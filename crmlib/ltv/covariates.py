@@ -135,6 +135,11 @@ class _CovariateModel(RepeatPurchaseModel):
         self.param_names = (*plain.param_names, *(f"purchase:{c}" for c in self.covariate_names_),
                             *(f"dropout:{c}" for c in self.covariate_names_))
         data = self._group_data(x, t_x, T_, w, Z)
+        start_data = data
+        if x.size > self.warm_start_rows:  # search on a subsample, Newton steps on all rows
+            rows = np.sort(np.random.default_rng(self.random_state).choice(
+                x.size, size=self.warm_start_rows, replace=False))
+            start_data = self._group_data(x[rows], t_x[rows], T_[rows], w[rows], Z[rows])
         k = Z.shape[1]
         start = np.concatenate([plain._theta(), np.ones(2 * k)])
         time_scale = float(np.average(T_, weights=w))
@@ -142,7 +147,8 @@ class _CovariateModel(RepeatPurchaseModel):
                                      for n in plain.param_names], np.zeros(2 * k)])
         objective = penalised(self._loglik, self.penalizer_coef, log_scale)
         with single_threaded_blas():
-            optimum = maximise(objective, data, data, [start], float(w.sum()), self.param_names, log_scale)
+            optimum = maximise(objective, data, start_data, [start], float(w.sum()), self.param_names,
+                               log_scale)
         return self._store_fit(optimum, float(self._loglik(optimum.theta, data, 0)[0]), float(w.sum()))
 
     def _group_data(self, x, t_x, T, w, Z) -> _CovData:
