@@ -23,7 +23,7 @@ import nbformat
 import papermill
 from papermill.exceptions import PapermillExecutionError
 
-from crmlib import paths
+from crmlib import paths, validated
 from crmlib.data import load_data
 from crmlib.io import InputError
 from crmlib.outputs import dumps
@@ -174,6 +174,8 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
     work_dir.mkdir(parents=True)
 
     started = time.time()
+    previous_validation_dir = os.environ.get(validated.RUN_DIR_ENV)
+    os.environ[validated.RUN_DIR_ENV] = str((work_dir / "validation").resolve())  # validate once
     try:
         _say(progress, f"Validating {Path(settings['transactions']).name} …")
         data = load_data(settings["transactions"], settings.get("customers"),
@@ -205,6 +207,8 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
         PDF_PRINTER.finish()  # no PDF still being written into the folder removed here
         shutil.rmtree(work_dir, ignore_errors=True)
         raise
+    finally:
+        _restore_env(validated.RUN_DIR_ENV, previous_validation_dir)
     _move_into_place(work_dir, final_dir)
     _say(progress, f"Reports: {final_dir / 'index.html'}")
     return result
@@ -302,6 +306,13 @@ def _move_into_place(work_dir: Path, final_dir: Path) -> None:
     work_dir.rename(final_dir)
     if old.exists():
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _restore_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def _say(enabled: bool, message: str) -> None:
