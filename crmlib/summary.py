@@ -384,7 +384,7 @@ def _sorted_by_customer(frame: pd.DataFrame) -> pd.DataFrame:
 def summary_overview(summary: pd.DataFrame, currency: str = "IDR", lang: str = "en") -> pd.DataFrame:
     """The customer summary for people: customers, then median and quartiles of each measure,
     money formatted (``Rp 1,2 jt``) and labels in ``lang``."""
-    from crmlib.formatting import format_money, format_number
+    from crmlib.present.numbers import format_money, format_number
     from crmlib.i18n import t
 
     money = {"monetary_total", "monetary_mean"}
