@@ -168,6 +168,8 @@ def uplift_sentence(figures: CalculatorFigures, uplift_points: float = 0.05, lan
 
 #: File in a notebook's output folder holding the calculator's tables for the deck.
 CALCULATOR_FILE = "calculator.json"
+#: The calculator's element id in a report (the hub links ``report.html#what-if-calculator``).
+CALCULATOR_ANCHOR = "what-if-calculator"
 
 
 def record_calculator(out, figures: CalculatorFigures, uplift_points: float = 0.05, currency: str = "IDR",
@@ -321,7 +323,7 @@ def calculator_html(figures: CalculatorFigures, pak_budi: CalculatorFigures | No
             f'<div class="crm-calc-chart"></div>'
             f'<div class="crm-calc-lines"><p data-out="base_note"></p><div class="crm-calc-tiles">{base}</div>'
             f'<p data-out="uplift"></p></div></div></div></div>')
-    return (f'<div class="crm-calc" id="{uid}" lang="{lang}"><style>{_asset("calculator.css")}</style>'
+    return (f'<div class="crm-calc" id="{CALCULATOR_ANCHOR}" lang="{lang}"><style>{_asset("calculator.css")}</style>'
             f'<script type="application/json" class="crm-calc-config">{config_json}</script>'
             + (f'<h3>{html.escape(t("calc_title", lang))}</h3>' if heading else "")
             + f'{static}{live}'
