@@ -23,14 +23,14 @@ import nbformat
 import papermill
 from papermill.exceptions import PapermillExecutionError
 
-from crmlib import paths
+from crmlib import paths, validated
 from crmlib.data import load_data
 from crmlib.io import InputError
 from crmlib.outputs import dumps
 from crmlib.params import check_known
 from crmlib.present.deck import write_deck
 from crmlib.present.hub import write_hub
-from crmlib.present.pdf import write_pdf_or_warn
+from crmlib.present.pdf import PRINTER as PDF_PRINTER
 from crmlib.present.report import export_report, run_context
 from crmlib.validate import write_validation
 
@@ -174,6 +174,8 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
     work_dir.mkdir(parents=True)
 
     started = time.time()
+    previous_validation_dir = os.environ.get(validated.RUN_DIR_ENV)
+    os.environ[validated.RUN_DIR_ENV] = str((work_dir / "validation").resolve())  # validate once
     try:
         _say(progress, f"Validating {Path(settings['transactions']).name} …")
         data = load_data(settings["transactions"], settings.get("customers"),
@@ -202,8 +204,11 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
         _write_manifest(work_dir, settings, result, started, report)
         _write_index(work_dir, result, report, settings)
     except BaseException:
+        PDF_PRINTER.finish()  # no PDF still being written into the folder removed here
         shutil.rmtree(work_dir, ignore_errors=True)
         raise
+    finally:
+        _restore_env(validated.RUN_DIR_ENV, previous_validation_dir)
     _move_into_place(work_dir, final_dir)
     _say(progress, f"Reports: {final_dir / 'index.html'}")
     return result
@@ -244,7 +249,7 @@ def _execute(notebook: Path, out_dir: Path, parameters: dict, progress: bool,
 def _export_html(notebook_path: Path, html_path: Path) -> None:
     """The designed, self-contained report (no code, no prompts) and its PDF print."""
     export_report(notebook_path, html_path)
-    write_pdf_or_warn(html_path)
+    PDF_PRINTER.submit(html_path)  # printed while the next notebook runs; awaited in _write_index
 
 
 def _sha256(path) -> str | None:
@@ -286,7 +291,8 @@ def _write_manifest(work_dir: Path, settings: dict, result: RunResult, started: 
 
 
 def _write_index(work_dir: Path, result: RunResult, report: dict, settings: dict) -> None:
-    """The run's slide deck and its hub page ``index.html`` (which links the deck)."""
+    """The reports' PDFs (awaited), the run's slide deck and its hub page ``index.html``."""
+    PDF_PRINTER.finish()
     context = run_context(settings, report)
     write_deck(work_dir, result.notebooks, report, context)
     write_hub(work_dir, result.notebooks, report, context)
@@ -300,6 +306,13 @@ def _move_into_place(work_dir: Path, final_dir: Path) -> None:
     work_dir.rename(final_dir)
     if old.exists():
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _restore_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def _say(enabled: bool, message: str) -> None:

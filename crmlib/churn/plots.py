@@ -9,8 +9,7 @@ import matplotlib.pyplot as plt
 
 from crmlib.present.churn_text import model_name, text
 from crmlib.i18n import t
-from crmlib.present.charts import ACCENT, label, legend_below, money_axis, percent_axis
-from crmlib.rfm.plots import FOUR_R_COLOURS
+from crmlib.present.charts import ACCENT, FOUR_R_COLOURS, label, legend_below, money_axis, percent_axis
 
 #: 4R colours: a retention offer is Retention, a win-back Recovery, no churn action stays in Relationship.
 ACTION_COLOURS = {"retention": FOUR_R_COLOURS["Retention"], "recovery": FOUR_R_COLOURS["Recovery"],

@@ -16,13 +16,13 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from crmlib.present.numbers import format_money, format_number, format_percent
 from crmlib.i18n import t
-from crmlib.present.charts import ACCENT, PALETTE, label, legend_below, money_axis, percent_axis
-from crmlib.rfm.plots import FOUR_R_COLOURS
+from crmlib.present.charts import (ACCENT, ACCENT_LIGHT, FIGURE_WIDTH, FOUR_R_COLOURS, PALETTE, label, legend_below,
+                                   money_axis, percent_axis)
 
 MODEL_COLOURS = {"actual": "#222222", "bgnbd": FOUR_R_COLOURS["Retention"],
                  "pareto_nbd": FOUR_R_COLOURS["Recovery"]}
 #: Two shades for "before / after" pairs (nominal vs today, share of customers vs share of value).
-LIGHT, DARK = "#a9c6d3", ACCENT
+LIGHT, DARK = ACCENT_LIGHT, ACCENT
 #: The what-if (more retention) in every chart.
 WHAT_IF = FOUR_R_COLOURS["Referral"]
 LOW_INPUT, HIGH_INPUT = FOUR_R_COLOURS["Recovery"], FOUR_R_COLOURS["Retention"]
@@ -103,7 +103,7 @@ def plot_matrix(matrix: pd.DataFrame, title: str, colorbar: str, ax=None, lang: 
 
     ``matrix``: index = frequency (repeat purchases), columns = recency (in the time unit).
     """
-    ax = _axis(ax, figsize=(9, 5.5))
+    ax = _axis(ax, figsize=(FIGURE_WIDTH, 5.5))
     frame = matrix.sort_index(ascending=False)
     sns.heatmap(frame, ax=ax, cmap=PALETTE, vmin=0, vmax=1 if share else None,
                 cbar_kws={"label": colorbar})
@@ -160,7 +160,7 @@ def plot_segment_value(table: pd.DataFrame, segment_col: str = "segment", ax=Non
                        currency: str = "IDR", lang: str = "en", title: str | None = None):
     """Share of customers vs share of future value per segment (side by side bars)."""
     frame = table.sort_values("clv_total", ascending=False)
-    ax = _axis(ax, figsize=(9, 1.4 + 0.62 * len(frame)))
+    ax = _axis(ax, figsize=(FIGURE_WIDTH, 1.4 + 0.62 * len(frame)))
     y = np.arange(len(frame))
     ax.barh(y - 0.2, frame["share_of_customers"], height=0.4, color=LIGHT,
             label=t("ltv_share_customers", lang))
@@ -198,7 +198,7 @@ def plot_cash_flows(flows: pd.DataFrame, ax=None, currency: str = "IDR", lang: s
 def plot_sensitivity_heatmap(grid: pd.DataFrame, ax=None, currency: str = "IDR", lang: str = "en",
                              highlight: tuple[float, float] | None = None):
     """LTV for retention (rows) x margin (columns), annotated in short money."""
-    ax = _axis(ax, figsize=(9, 7))
+    ax = _axis(ax, figsize=(FIGURE_WIDTH, 7))
     frame = grid.sort_index(ascending=False)
     notes = frame.map(lambda v: format_money(v, currency, lang))
     sns.heatmap(frame, ax=ax, cmap=PALETTE, annot=notes, fmt="", annot_kws={"fontsize": 11},
@@ -217,7 +217,7 @@ def plot_sensitivity_heatmap(grid: pd.DataFrame, ax=None, currency: str = "IDR",
 
 def plot_tornado(table: pd.DataFrame, base: float, ax=None, currency: str = "IDR", lang: str = "en"):
     """Tornado: how far the LTV moves when each input moves to its low / high value."""
-    ax = _axis(ax, figsize=(9, 5.8))
+    ax = _axis(ax, figsize=(FIGURE_WIDTH, 5.8))
     frame = table.iloc[::-1]
     y = np.arange(len(frame))
     lows = frame["ltv_low"].to_numpy() - base
@@ -256,7 +256,7 @@ def plot_base_projection(frame: pd.DataFrame, currency: str = "IDR", lang: str =
     Two panels, one above the other, each with its legend under it (never over the bars).
     ``alternative``: the same projection under the retention what-if, drawn as a line.
     """
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 9.4), gridspec_kw={"hspace": 0.75})
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(FIGURE_WIDTH, 9.4), gridspec_kw={"hspace": 0.75})
     uplift_label = t("ltv_with_uplift", lang, points=f"{100 * points:g}")
     years = frame["year"].to_numpy()
     top.bar(years, frame["retained"], color=DARK, label=t("ltv_retained", lang), width=0.6)
@@ -269,7 +269,7 @@ def plot_base_projection(frame: pd.DataFrame, currency: str = "IDR", lang: str =
     top.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10], integer=True))
     top.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_number(v, 0, lang)))
     label(top, t("ltv_projection_title", lang), t("year", lang), t("ltv_axis_active_customers", lang))
-    legend_below(top, ncol=3, order=[t("ltv_retained", lang), t("ltv_new", lang)])
+    legend_below(top, columns=3, order=[t("ltv_retained", lang), t("ltv_new", lang)])
     bottom.plot(years, frame["cumulative_pv_profit"], color=DARK, marker="o", linewidth=2,
                 label=t("ltv_current_retention", lang))
     if alternative is not None:
@@ -281,5 +281,5 @@ def plot_base_projection(frame: pd.DataFrame, currency: str = "IDR", lang: str =
     bottom.set_ylim(0, most * 1.08)
     money_axis(bottom, "y", currency, lang)
     label(bottom, t("ltv_projection_profit_title", lang), t("year", lang), t("ltv_axis_cum_profit", lang))
-    legend_below(bottom, ncol=2)
+    legend_below(bottom, columns=2)
     return fig

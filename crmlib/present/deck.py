@@ -2,7 +2,8 @@
 
 Slides: title; executive summary (headline KPIs and the key message of each report); one
 slide per chart a notebook recorded with :func:`crmlib.present.slides.record_slide` (its
-action title on top, its "so what" underneath); the RFM segment/programme table; next steps
+action title on top, its "so what" underneath); the LTV calculator's figures for the client
+(:func:`crmlib.present.calculator.record_calculator`); the RFM segment/programme table; next steps
 per 4R (Relationship, Retention, Referral, Recovery); an appendix on data and method.
 ``crm run`` writes it; ``crm deck --run outputs/<run>`` rebuilds it from a finished run.
 The file is byte-reproducible: fixed document dates and zip entry times.
@@ -24,6 +25,7 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 from crmlib.i18n import t
+from crmlib.present.calculator import recorded_calculator
 from crmlib.present.hub import data_check_sentence, headline_kpis, run_entries
 from crmlib.present.report import ReportContext, cover_facts
 from crmlib.present.slides import recorded_slides
@@ -165,6 +167,9 @@ def _summary_slide(deck, entries, context, footer, number):
               size=12, colour=MUTED)
     rows = -(-len(kpis) // per_row)
     messages = [m.replace("**", "") for e in entries for m in e.summary.get("messages", [])[:1]][:5]
+    if not kpis and not messages:  # no report recorded a summary: say what each report answers
+        messages = [f"{e.title(lang)}: {e.question(lang)}" if e.question(lang) else e.title(lang)
+                    for e in entries]
     if messages:
         top = Inches(1.7) + Inches(1.25) * rows
         _text(slide, MARGIN, top, WIDTH - 2 * MARGIN, HEIGHT - top - Inches(0.6), [f"•  {m}" for m in messages],
@@ -202,6 +207,32 @@ def _segments_slide(deck, table: pd.DataFrame, lang, footer, number):
         for col, value in enumerate(values):
             _cell(grid.cell(row, col), str(value), size, fill=SOFT if row % 2 == 0 else RGBColor(0xFF, 0xFF, 0xFF),
                   align=PP_ALIGN.RIGHT if col in (2, 3) else PP_ALIGN.LEFT)
+
+
+def _calculator_slide(deck, entry, recorded: dict, lang, footer, number):
+    """The LTV report's what-if calculator for the client's figures (slides cannot calculate)."""
+    slide = _slide(deck, recorded["title"], f"{footer} · {entry.title(lang)}", number)
+    gap = Inches(0.4)
+    width = (WIDTH - 2 * MARGIN - gap) // 2
+    for i, table in enumerate(recorded["tables"]):
+        rows = table["rows"]
+        shape = slide.shapes.add_table(len(rows) + 1, 2, MARGIN + (width + gap) * i, Inches(1.45), width,
+                                       Inches(0.4) * (len(rows) + 1))
+        grid = shape.table
+        grid.columns[0].width = width * 2 // 3
+        grid.columns[1].width = width - width * 2 // 3
+        for col, header in enumerate(table["columns"]):
+            _cell(grid.cell(0, col), header, 13, bold=True, fill=ACCENT, colour=RGBColor(0xFF, 0xFF, 0xFF),
+                  align=PP_ALIGN.RIGHT if col else PP_ALIGN.LEFT)
+        for row, values in enumerate(rows, 1):
+            for col, value in enumerate(values):
+                _cell(grid.cell(row, col), str(value), 12, bold=(i == 1 and row == 1),
+                      fill=SOFT if row % 2 == 0 else RGBColor(0xFF, 0xFF, 0xFF),
+                      align=PP_ALIGN.RIGHT if col else PP_ALIGN.LEFT)
+    _rect(slide, MARGIN, Inches(6.3), WIDTH - 2 * MARGIN, Inches(0.65), SOFT)
+    _rect(slide, MARGIN, Inches(6.3), Inches(0.08), Inches(0.65), ACCENT)
+    _text(slide, MARGIN + Inches(0.2), Inches(6.3), WIDTH - 2 * MARGIN - Inches(0.3), Inches(0.65),
+          recorded["so_what"], size=15, anchor=MSO_ANCHOR.MIDDLE)
 
 
 def _cell(cell, text, size, bold=False, fill=None, colour=INK, align=PP_ALIGN.LEFT):
@@ -272,6 +303,10 @@ def build_deck(run_dir: Path, notebooks, validation: dict, context: ReportContex
             if (entry.folder / recorded["image"]).exists():
                 number += 1
                 _chart_slide(deck, entry, recorded, lang, footer, number)
+        calculator = recorded_calculator(entry.folder)
+        if calculator:
+            number += 1
+            _calculator_slide(deck, entry, calculator, lang, footer, number)
     table = segment_programmes(run_dir, lang)
     if table is not None and len(table):
         number += 1
