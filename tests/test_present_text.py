@@ -92,6 +92,6 @@ def test_the_survival_drop_at_the_definition_is_not_read_as_behaviour():
     summary = pd.DataFrame({"segment": ["low", "high"], "survival_180": [0.14, 0.16]})
     assert churn_text.survival_after(curves, 90) == pytest.approx(0.36 * np.exp(-1 / 100), rel=1e-6)
     sentence = churn_text.survival_sentence(curves, summary, 90, "en")
-    assert "churn definition at work, not customer behaviour" in sentence and "36 %" in sentence
+    assert "churn definition at work, not customer behaviour" in sentence and "36%" in sentence
     assert "hardly changes" in sentence
     assert "definisi churn" in churn_text.survival_sentence(curves, summary, 90, "id")
