@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 
 from crmlib.present.churn_text import model_name, text
 from crmlib.i18n import t
-from crmlib.present.charts import ACCENT, FOUR_R_COLOURS, label, legend_below, money_axis, percent_axis
+from crmlib.present.charts import ACCENT, FOUR_R_COLOURS, count_axis, label, legend_below, money_axis, percent_axis
 
 #: 4R colours: a retention offer is Retention, a win-back Recovery, no churn action stays in Relationship.
 ACTION_COLOURS = {"retention": FOUR_R_COLOURS["Retention"], "recovery": FOUR_R_COLOURS["Recovery"],
@@ -131,5 +131,6 @@ def band_chart(scores, lang: str = "en", ax=None):
     colours = [ACTION_COLOURS.get(a, ACCENT) for a in counts.columns]
     counts.columns = [t(f"churn_action_{a}", lang) for a in counts.columns]
     counts.plot(kind="bar", stacked=True, ax=ax, rot=0, color=colours, width=0.6)
+    count_axis(ax, "y", lang)
     legend_below(ax, title=t("churn_action", lang))
     return label(ax, t("churn_bands_title", lang), t("churn_risk_band", lang), t("customers", lang))

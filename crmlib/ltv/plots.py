@@ -232,7 +232,7 @@ def plot_tornado(table: pd.DataFrame, base: float, ax=None, currency: str = "IDR
              f"{_fmt_input(n, hi, currency, lang)})"
              for n, lo, hi in zip(frame["input"], frame["low"], frame["high"])]
     ax.set_yticks(y, names)
-    money_axis(ax, "x", currency, lang, nbins=5)
+    money_axis(ax, "x", currency, lang, bins=5)
     legend_below(ax)
     ax.set_title(t("ltv_tornado_title", lang), pad=22)
     ax.set_ylabel("")
