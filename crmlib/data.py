@@ -28,11 +28,12 @@ def load_data(transactions: str | Path, customers: str | Path | None = None, col
               customer_columns: dict | None = None, dayfirst: bool | None = None,
               decimal: str | None = None, delimiter: str | None = None, as_of_date=None,
               returns_policy: str = "net", cancel_order_prefix: str | None = None,
-              validation_rules: dict | None = None) -> WorkbookData:
+              validation_rules: dict | None = None, encoding: str | None = None) -> WorkbookData:
     """Load a run's data exactly as every notebook and ``crm validate`` do.
 
     ``customers`` may be ``None`` or empty: the workbook then runs on transactions only.
-    ``validation_rules`` sets optional rules (see :data:`crmlib.validate.RULE_OPTIONS`).
+    ``validation_rules`` sets optional rules (see :data:`crmlib.validate.RULE_OPTIONS`);
+    ``encoding`` (both files) is detected when ``None`` (see :data:`crmlib.io.DETECTED_ENCODINGS`).
     """
     rules = dict(validation_rules or {})
     unknown = sorted(set(rules) - set(RULE_OPTIONS))
@@ -42,10 +43,11 @@ def load_data(transactions: str | Path, customers: str | Path | None = None, col
     validation = load_transactions(transactions, columns=columns or None, dayfirst=dayfirst,
                                    decimal=decimal, delimiter=delimiter, as_of_date=as_of_date,
                                    returns_policy=returns_policy,
-                                   cancel_order_prefix=cancel_order_prefix, **rules)
+                                   cancel_order_prefix=cancel_order_prefix, encoding=encoding, **rules)
     table = None
     if customers:
-        table = load_customers(customers, columns=customer_columns or None, dayfirst=dayfirst)
+        table = load_customers(customers, columns=customer_columns or None, dayfirst=dayfirst,
+                               encoding=encoding)
     return WorkbookData(transactions=validation.transactions, customers=table, validation=validation)
 
 

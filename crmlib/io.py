@@ -5,9 +5,13 @@ original line number; :mod:`crmlib.validate` turns the text into typed, canonica
 """
 from __future__ import annotations
 
+import codecs
 import csv
+import gzip
+import io
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +61,24 @@ CUSTOMER_ALIASES: dict[str, tuple[str, ...]] = {
 
 _DELIMITERS = (",", ";", "\t", "|")
 
+#: Text encodings tried, in order, when the ``encoding`` parameter is not given: UTF-8 (with or
+#: without BOM), UTF-16 when the file starts with its BOM (Excel's "Unicode Text"), else
+#: Windows-1252, what Excel's plain "CSV" writes on Western and Indonesian Windows (a superset of
+#: Latin-1's printable characters). ``validation.json`` records the encoding used.
+DETECTED_ENCODINGS = ("utf-8", "utf-16", "cp1252")
+
+#: File signatures of formats that are not text, with what the user should do instead.
+_BINARY_SIGNATURES = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or a zip archive",
+     "if it is a workbook, give it the .xlsx extension; otherwise unzip it or export it as CSV"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)",
+     "open it in Excel and save it as .xlsx or CSV UTF-8"),
+    (b"PAR1", "a Parquet file", "give it the .parquet extension"),
+    (b"%PDF", "a PDF document", "export the data itself as CSV or XLSX"),
+    (b"\x1f\x8b", "a gzip archive", "give it the .gz extension (e.g. export.csv.gz)"),
+)
+_SNIFF_BYTES = 64_000
+
 
 class InputError(ValueError):
     """A problem with the user's input that a person must fix: says what, where and how."""
@@ -69,17 +91,23 @@ class ReadResult:
     frame: pd.DataFrame
     path: Path
     delimiter: str | None
+    encoding: str | None = None
 
 
-def detect_delimiter(sample: str, path: Path) -> str:
-    """Delimiter of a CSV sample: one of ``, ; TAB |`` or ``whitespace``; raises when ambiguous."""
+def detect_delimiter(sample: str, path: Path, truncated: bool = False) -> str:
+    """Delimiter of a CSV sample: one of ``, ; TAB |`` or ``whitespace``; raises when ambiguous.
+
+    A delimiter fits when the sample's first 50 records (quoted fields may hold line breaks)
+    all have the same number of fields, more than one; the most fields wins. ``truncated`` says
+    the sample stops mid-file, so its last record may be cut.
+    """
     lines = [ln for ln in sample.splitlines() if ln.strip()][:50]
     if not lines:
         raise InputError(f"{path.name}: the file is empty; export the data again or check the path.")
     scores = {}
     for delim in _DELIMITERS:
-        counts = [len(next(csv.reader([ln], delimiter=delim))) for ln in lines]
-        if counts[0] > 1 and all(c == counts[0] for c in counts):
+        counts = _field_counts(sample, delim, truncated)
+        if counts and counts[0] > 1 and all(c == counts[0] for c in counts):
             scores[delim] = counts[0]
     if len(scores) == 1:
         return next(iter(scores))
@@ -100,13 +128,27 @@ def detect_delimiter(sample: str, path: Path) -> str:
                      "set the parameter `delimiter`.")
 
 
+def _field_counts(sample: str, delimiter: str, truncated: bool) -> list[int]:
+    """Fields per non-blank record of the sample's first 50 records (quotes respected)."""
+    try:
+        records = [r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, quotechar='"')
+                   if any(field.strip() for field in r)]
+    except csv.Error:
+        return []
+    if truncated:
+        records = records[:-1]
+    return [len(r) for r in records[:50]]
+
+
 def read_export(path: str | Path, delimiter: str | None = None, sheet: str | int | None = 0,
-                header: bool = True) -> ReadResult:
+                header: bool = True, encoding: str | None = None) -> ReadResult:
     """Read a CSV, XLSX or Parquet export as text, keeping leading zeros and line numbers.
 
-    ``_line`` is the row's line in the file, counting the header as line 1 (for Parquet,
-    the row's position + 1). Values keep their original text (surrounding spaces included;
-    :func:`strip_text` removes them when a column is used).
+    ``_line`` is the row's line in the file where the row starts, counting the header as line 1
+    (a quoted field may span several lines; for Parquet, the row's position + 1). Values keep
+    their original text (surrounding spaces included; :func:`strip_text` removes them when a
+    column is used). A CSV's ``encoding`` is detected when ``None`` (see
+    :data:`DETECTED_ENCODINGS`); a binary file is refused with what it looks like.
     """
     path = Path(path)
     if not path.exists():
@@ -123,43 +165,158 @@ def read_export(path: str | Path, delimiter: str | None = None, sheet: str | int
         frame = frame.astype(object).where(frame.notna(), "").astype(str)
         first_line = 1
     else:
-        frame, delimiter = _read_csv(path, delimiter, header)
+        frame, delimiter, encoding, lines = _read_csv(path, delimiter, header, encoding)
         first_line = 2 if header else 1
     if not header:
         frame.columns = [f"column_{i + 1}" for i in range(frame.shape[1])]
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     if frame.empty:
         raise InputError(f"{path.name}: the file has a header but no data rows.")
-    frame[LINE_COLUMN] = np.arange(first_line, first_line + len(frame), dtype=np.int64)
-    return ReadResult(frame=frame, path=path, delimiter=delimiter)
+    if suffixes.endswith((".xlsx", ".xlsm", ".xls", ".parquet")) or lines is None:
+        lines = np.arange(first_line, first_line + len(frame), dtype=np.int64)
+    frame[LINE_COLUMN] = lines
+    return ReadResult(frame=frame, path=path, delimiter=delimiter, encoding=encoding)
 
 
-def _read_csv(path: Path, delimiter: str | None, header: bool) -> tuple[pd.DataFrame, str]:
+def _read_csv(path: Path, delimiter: str | None, header: bool,
+              encoding: str | None) -> tuple[pd.DataFrame, str, str, np.ndarray | None]:
+    """The CSV as text, its delimiter, its encoding and each record's first line (None: 1 per line)."""
     compression = "gzip" if path.suffix.lower() == ".gz" else None
+    head = _head_bytes(path, compression)
+    if encoding is None:
+        detected = detect_encoding(head, path)
+        fallbacks = {"utf-8-sig": ["cp1252", "latin-1"], "cp1252": ["latin-1"]}.get(detected, [])
+        encoding = detected
+    else:
+        encoding, fallbacks = _checked_encoding(encoding), []
     if delimiter is None:
-        opener = pd.io.common.get_handle(path, "r", encoding="utf-8-sig", compression=compression)
-        with opener as handle:
-            sample = handle.handle.read(64_000)
-        delimiter = detect_delimiter(sample, path)
+        delimiter = detect_delimiter(_decode_sample(head, encoding, path), path,
+                                     truncated=len(head) >= _SNIFF_BYTES)
     if delimiter in ("\\t", "tab"):
         delimiter = "\t"
-    options = dict(dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8-sig",
-                   skip_blank_lines=False,
+    while True:  # a detected encoding may fail further on than the sample: try the next one
+        try:
+            frame = _parse_csv(path, delimiter, header, encoding, compression)
+            break
+        except UnicodeDecodeError as err:
+            if not fallbacks:
+                raise InputError(f"{path.name}: the file is not {_encoding_name(encoding)} text (byte "
+                                 f"0x{err.object[err.start]:02x} cannot be read); set the parameter "
+                                 "`encoding` to the file's encoding (e.g. --set encoding=cp1252), or "
+                                 "save the export as CSV UTF-8.") from None
+            encoding = fallbacks.pop(0)
+    lines = _record_lines(path, frame, delimiter, header, encoding, compression)
+    return frame, delimiter, _encoding_name(encoding), lines
+
+
+def _parse_csv(path: Path, delimiter: str, header: bool, encoding: str, compression) -> pd.DataFrame:
+    options = dict(dtype=str, keep_default_na=False, na_filter=False, encoding=encoding,
+                   encoding_errors="strict", skip_blank_lines=False,
                    compression=compression, header=0 if header else None)
     try:
         if delimiter == "whitespace":
-            frame = pd.read_csv(path, sep=r"\s+", engine="c", **options)
-        else:
-            frame = pd.read_csv(path, sep=delimiter, engine="c", quotechar='"', **options)
-    except UnicodeDecodeError as err:
-        raise InputError(f"{path.name}: not UTF-8 text ({err.reason} at byte {err.start}); "
-                         "save the export as UTF-8 (CSV UTF-8 in Excel).") from None
+            return pd.read_csv(path, sep=r"\s+", engine="c", **options)
+        return pd.read_csv(path, sep=delimiter, engine="c", quotechar='"', **options)
     except pd.errors.ParserError as err:
         raise InputError(f"{path.name}: rows have a different number of fields than the header "
                          f"({err}); check the `delimiter` parameter.") from None
     except pd.errors.EmptyDataError:
         raise InputError(f"{path.name}: the file is empty; export the data again.") from None
-    return frame, delimiter
+
+
+def _head_bytes(path: Path, compression) -> bytes:
+    try:
+        if compression == "gzip":
+            with gzip.open(path, "rb") as handle:
+                return handle.read(_SNIFF_BYTES)
+        with open(path, "rb") as handle:
+            return handle.read(_SNIFF_BYTES)
+    except (OSError, EOFError) as err:
+        raise InputError(f"{path.name}: cannot be read as a {'gzip-compressed ' if compression else ''}"
+                         f"text file ({err}); export the data again.") from None
+
+
+def detect_encoding(head: bytes, path: Path) -> str:
+    """The text encoding of a file starting with ``head``; raises :class:`InputError` for binary files.
+
+    Rules, in order: a known binary signature (zip/xlsx, xls, Parquet, PDF, gzip) or a NUL byte
+    → error saying what the file looks like; a UTF-16 BOM → ``utf-16``; valid UTF-8 →
+    ``utf-8-sig``; otherwise ``cp1252``, unless its control characters say the file is binary.
+    """
+    for signature, looks_like, remedy in _BINARY_SIGNATURES:
+        if head.startswith(signature):
+            raise InputError(f"{path.name}: this is not a text CSV but {looks_like}; {remedy}.")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    binary = InputError(f"{path.name}: this is a binary file, not a text CSV (it holds bytes no text "
+                        "export has); export the data again as CSV UTF-8 or XLSX, and check the path.")
+    if b"\x00" in head:
+        raise binary
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    text = head.decode("cp1252", errors="replace")
+    controls = sum(1 for ch in text if (ord(ch) < 32 and ch not in "\t\n\r\f") or ch == "\ufffd")
+    if controls > max(2, len(text) // 200):
+        raise binary
+    return "cp1252"
+
+
+def _checked_encoding(encoding: str) -> str:
+    try:
+        name = codecs.lookup(str(encoding)).name
+    except LookupError:
+        raise InputError(f"encoding {encoding!r} is not a known text encoding; use e.g. utf-8, cp1252, "
+                         "latin-1 or utf-16, or leave `encoding` empty to detect it.") from None
+    return "utf-8-sig" if name == "utf-8" else name
+
+
+def _encoding_name(encoding: str) -> str:
+    return "utf-8" if encoding == "utf-8-sig" else encoding
+
+
+def _decode_sample(head: bytes, encoding: str, path: Path) -> str:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        return decoder.decode(head, final=False)
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path.name}: the file is not {_encoding_name(encoding)} text (byte "
+                         f"0x{err.object[err.start]:02x} at position {err.start} cannot be read); set "
+                         "the parameter `encoding` to the file's encoding, or leave it empty to "
+                         "detect it.") from None
+
+
+def _record_lines(path: Path, frame: pd.DataFrame, delimiter: str, header: bool, encoding: str,
+                  compression) -> np.ndarray | None:
+    """Line in the file where each record starts, or None when every record is one line.
+
+    Counting newlines is cheap; only when the records outnumber them (quoted fields holding
+    line breaks, or bare CR line ends) is the file walked with :mod:`csv` to number records.
+    """
+    opener = gzip.open if compression == "gzip" else open
+    newlines, last = 0, b"\n"
+    with opener(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 22), b""):
+            newlines += chunk.count(b"\n")
+            last = chunk[-1:]
+    physical = newlines + (last != b"\n")
+    records = len(frame) + (1 if header else 0)
+    if physical == records or delimiter == "whitespace":
+        return None
+    starts = []
+    with opener(path, "rt", encoding=encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, quotechar='"')
+        previous = 0
+        for _ in reader:
+            starts.append(previous + 1)
+            previous = reader.line_num
+    starts = starts[1:] if header else starts
+    if len(starts) != len(frame):
+        raise InputError(f"{path.name}: cannot number the rows by their lines in the file (quoted "
+                         "fields do not close?); check that every opening quote \" has its closing quote.")
+    return np.asarray(starts, dtype=np.int64)
 
 
 def map_unique(values: pd.Series, transform) -> pd.Series:
@@ -324,6 +481,38 @@ def _parse_dates(values: pd.Series, dayfirst: bool | None) -> pd.Series:
         result.loc[parsed.index[ok]] = parsed[ok]
         todo.loc[parsed.index[ok]] = False
     return result
+
+
+#: Transaction dates outside these years are quarantined as "date out of range": earlier is not
+#: a sale a CRM export can hold, later is a placeholder or a typing error (9999-12-31, 0001-01-01).
+DATE_YEARS = (1900, 2199)
+_DATE_SHAPE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|^\d{8}$")
+
+
+def dates_out_of_range(values: pd.Series, dates: pd.Series, dayfirst: bool | None) -> pd.Series:
+    """Rows whose text is a real calendar date (any year 1–9999) outside :data:`DATE_YEARS`.
+
+    ``dates`` is :func:`parse_dates` of ``values``: parsed dates outside the years, and texts it
+    could not hold (pandas stops at 1677–2262) that Python's calendar reads, are out of range.
+    """
+    first, last = DATE_YEARS
+    outside = dates.notna() & ((dates.dt.year < first) | (dates.dt.year > last))
+    unread = dates.isna() & values.str.match(_DATE_SHAPE)
+    if unread.any():
+        formats = _candidate_formats(dayfirst)
+        calendar = map_unique(values[unread], lambda unique: unique.map(lambda v: _is_calendar_date(v, formats)))
+        outside.loc[calendar.index[calendar.to_numpy(dtype=bool)]] = True
+    return outside
+
+
+def _is_calendar_date(text: str, formats: list[str]) -> bool:
+    for fmt in formats:
+        try:
+            datetime.strptime(text, fmt)
+            return True
+        except ValueError:
+            continue
+    return False
 
 
 def _strptime(values: pd.Series, fmt: str) -> pd.Series:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from crmlib.io import InputError
+from crmlib.io import DATE_YEARS, InputError
 
 #: Keys every notebook declares (see the parameter reference in docs/parameters.md).
 CORE_KEYS = ("run_name", "transactions", "customers", "columns", "customer_columns", "dayfirst",
@@ -33,8 +33,9 @@ CORE_KEYS = ("run_name", "transactions", "customers", "columns", "customer_colum
 RUN_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9_-])?")
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
                      *(f"lpt{i}" for i in range(1, 10))}
-#: Dates outside these bounds are typing mistakes (``9999-12-31``), unless a key declares its own.
-DATE_BOUNDS = (dt.date(1900, 1, 1), dt.date(2100, 12, 31))
+#: Dates outside these bounds are typing mistakes (``9999-12-31``), unless a key declares its own;
+#: the same years as a transaction's "date out of range".
+DATE_BOUNDS = (dt.date(DATE_YEARS[0], 1, 1), dt.date(DATE_YEARS[1], 12, 31))
 
 
 def check_run_name(name) -> str:

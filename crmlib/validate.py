@@ -13,16 +13,18 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from crmlib.io import (CUSTOMER_ALIASES, LINE_COLUMN, TRANSACTION_ALIASES, InputError, ReadResult,
-                       detect_dayfirst, detect_decimal, map_unique, parse_amounts, parse_dates,
-                       read_export, resolve_columns, strip_text)
+from crmlib.io import (CUSTOMER_ALIASES, DATE_YEARS, LINE_COLUMN, TRANSACTION_ALIASES, InputError,
+                       ReadResult, dates_out_of_range, detect_dayfirst, detect_decimal, map_unique,
+                       parse_amounts, parse_dates, read_export, resolve_columns, strip_text)
 from crmlib.outputs import dumps, write_csv
 
 EMPTY_LINE = "empty line"
 MISSING_CUSTOMER = "missing customer id"
 BAD_DATE = "unparseable date"
+DATE_OUT_OF_RANGE = "date out of range"
 BAD_AMOUNT = "unparseable amount"
 NON_FINITE = "non-finite amount"
+IMPLAUSIBLE = "implausible amount"
 CANCELLED = "cancelled order"
 ZERO_AMOUNT = "zero amount"
 DUPLICATE = "exact duplicate line"
@@ -33,8 +35,13 @@ RETURN = "return (quarantined by returns_policy)"
 RULE_OPTIONS = ("reject_duplicates", "reject_zero_amounts", "cancel_statuses", "return_statuses")
 
 #: Rejection reasons in the order they are tested (first match wins).
-REASONS = (EMPTY_LINE, MISSING_CUSTOMER, BAD_DATE, BAD_AMOUNT, NON_FINITE, CANCELLED, ZERO_AMOUNT, DUPLICATE,
-           FUTURE, RETURN)
+REASONS = (EMPTY_LINE, MISSING_CUSTOMER, BAD_DATE, DATE_OUT_OF_RANGE, BAD_AMOUNT, NON_FINITE, IMPLAUSIBLE,
+           CANCELLED, ZERO_AMOUNT, DUPLICATE, FUTURE, RETURN)
+
+#: Largest plausible amount of one transaction line, in the file's currency: 10^15 (a thousand
+#: trillion rupiah) is far above any sale and below 2^53, so every kept amount is exact to the
+#: unit and sums of millions of lines stay finite (``1e308`` lines would overflow them).
+MAX_ABS_AMOUNT = 1e15
 
 DEFAULT_CANCEL_STATUSES = ("batal", "dibatalkan", "pembatalan", "gagal", "cancelled", "canceled",
                            "cancel", "void", "failed")
@@ -95,6 +102,7 @@ def validate_transactions(raw: ReadResult, columns: dict | None = None, dayfirst
     if dayfirst is None:
         dayfirst = detect_dayfirst(text["date"], mapping["date"])
     dates = parse_dates(text["date"], dayfirst)
+    out_of_range = dates_out_of_range(text["date"], dates, dayfirst)
     amount, decimal = _amounts(text, mapping, decimal)
 
     status = map_unique(text["status"], lambda u: u.str.lower()) if "status" in text else None
@@ -115,9 +123,11 @@ def validate_transactions(raw: ReadResult, columns: dict | None = None, dayfirst
         EMPTY_LINE: pd.Series(np.logical_and.reduce([values.to_numpy() == "" for values in text.values()]),
                               index=frame.index),
         MISSING_CUSTOMER: pd.Series(text["customer_id"].to_numpy() == "", index=frame.index),
-        BAD_DATE: dates.isna(),
+        BAD_DATE: dates.isna() & ~out_of_range,
+        DATE_OUT_OF_RANGE: out_of_range,
         BAD_AMOUNT: amount.isna(),
         NON_FINITE: ~np.isfinite(amount.fillna(0.0)),
+        IMPLAUSIBLE: amount.abs() > MAX_ABS_AMOUNT,
         CANCELLED: cancelled,
         ZERO_AMOUNT: (amount == 0) & reject_zero_amounts,
         DUPLICATE: frame.duplicated(subset=original, keep="first") if reject_duplicates
@@ -130,6 +140,7 @@ def validate_transactions(raw: ReadResult, columns: dict | None = None, dayfirst
     for name in REASONS:
         reason = reason.mask(reason.isna() & rules[name].to_numpy(), name)
     rejected_mask = reason.notna()
+    _refuse_unusable(rules, reason, text, mapping, frame[LINE_COLUMN], path, as_of)
 
     kept = _canonical(text, dates, amount, is_return, frame[LINE_COLUMN], ~rejected_mask)
     CANONICAL_TRANSACTIONS.validate(kept)
@@ -146,8 +157,8 @@ def validate_transactions(raw: ReadResult, columns: dict | None = None, dayfirst
         "rows_rejected": int(len(rejected)),
         "rejected_by_reason": {r: int(counts.get(r, 0)) for r in REASONS if counts.get(r, 0)},
         "amount_kept": round(float(kept["amount"].sum()), 2),
-        "amount_rejected_parseable": round(float(amount[rejected_mask & amount.notna()
-                                                        & np.isfinite(amount.fillna(0))].sum()), 2),
+        "amount_rejected_parseable": round(float(amount[rejected_mask & (amount.abs() <= MAX_ABS_AMOUNT)]
+                                                 .sum()), 2),
         "returns_policy": returns_policy,
         "returns_kept": int(kept["is_return"].sum()),
         "returns_amount_kept": round(float(kept.loc[kept["is_return"], "amount"].sum()), 2),
@@ -157,11 +168,55 @@ def validate_transactions(raw: ReadResult, columns: dict | None = None, dayfirst
         "as_of_date": as_of.date().isoformat() if as_of is not None else None,
         "columns": mapping,
         "delimiter": raw.delimiter,
+        "encoding": raw.encoding,
         "decimal": decimal,
         "dayfirst": dayfirst,
     }
     assert report["rows_in"] == report["rows_kept"] + report["rows_rejected"]
     return ValidationResult(transactions=kept, rejected=rejected, report=report)
+
+
+def _refuse_unusable(rules: dict, reason: pd.Series, text: dict, mapping: dict, line: pd.Series,
+                     path: Path, as_of) -> None:
+    """Raise :class:`InputError` when a whole column is unusable, or no row at all can be kept.
+
+    Rules, in order, over the non-empty lines: every customer id blank; every amount text that is
+    not a number; every date unreadable; then any other way of rejecting every row.
+    """
+    filled = ~rules[EMPTY_LINE].to_numpy(dtype=bool)
+    if not filled.any():
+        raise InputError(f"{path.name}: every data row is empty; export the data again.")
+    amount_column = mapping["amount"] if "amount" in mapping else mapping["unit_price"]
+    whole_column = (
+        (MISSING_CUSTOMER, mapping["customer_id"], "customer_id", "is blank on every row",
+         "map `columns.customer_id` to the column that holds the customer ids, or export them"),
+        (BAD_AMOUNT, amount_column, "amount" if "amount" in mapping else "unit_price",
+         "is text, not a number, on every row",
+         f"map `columns.{'amount' if 'amount' in mapping else 'unit_price'}` to the column that holds "
+         "the amounts, or check the `decimal` parameter"),
+        (BAD_DATE, mapping["date"], "date", "holds no date that can be read",
+         "map `columns.date` to the column that holds the dates, or set `dayfirst`"),
+    )
+    for rule, column, canonical, what, remedy in whole_column:
+        failing = rules[rule].to_numpy(dtype=bool)
+        if failing[filled].all():
+            values = text[canonical][filled]
+            examples = ", ".join(repr(v) for v in pd.unique(values[values != ""])[:3])
+            raise InputError(f"{path.name}: column '{column}' {what} (lines {_lines(line[filled])}"
+                             f"{'; values ' + examples if examples else ''}); nothing can be analysed. "
+                             f"To fix: {remedy}.")
+    reasons = reason[filled]
+    if reasons.notna().all():
+        most = reasons.value_counts().index[0]
+        hint = f" (is `as_of_date` {as_of.date().isoformat()} right?)" if most == FUTURE else ""
+        raise InputError(f"{path.name}: every row is rejected (most as '{most}'{hint}), lines "
+                         f"{_lines(line[filled])}; nothing can be analysed. Run `crm validate` on the file "
+                         "to see each row's reason, then fix the export or the parameters.")
+
+
+def _lines(line: pd.Series) -> str:
+    shown = ", ".join(str(int(n)) for n in line.iloc[:3])
+    return shown + (f" … {int(line.iloc[-1])}" if len(line) > 3 else "")
 
 
 def _amounts(text: dict, mapping: dict, decimal: str | None) -> tuple[pd.Series, str | None]:
@@ -196,9 +251,9 @@ def _canonical(text: dict, dates: pd.Series, amount: pd.Series, is_return: pd.Se
 def load_transactions(path: str | Path, columns: dict | None = None, dayfirst: bool | None = None,
                       decimal: str | None = None, delimiter: str | None = None, as_of_date=None,
                       returns_policy: str = "net", cancel_order_prefix: str | None = None,
-                      **rules) -> ValidationResult:
+                      encoding: str | None = None, **rules) -> ValidationResult:
     """Read and validate a transactions export in one call (see :func:`validate_transactions`)."""
-    raw = read_export(path, delimiter=delimiter)
+    raw = read_export(path, delimiter=delimiter, encoding=encoding)
     return validate_transactions(raw, columns=columns, dayfirst=dayfirst, decimal=decimal,
                                  as_of_date=as_of_date, returns_policy=returns_policy,
                                  cancel_order_prefix=cancel_order_prefix, **rules)
@@ -209,13 +264,13 @@ _GENDER = {"f": "F", "p": "F", "perempuan": "F", "wanita": "F", "female": "F", "
 
 
 def load_customers(path: str | Path, columns: dict | None = None, dayfirst: bool | None = None,
-                   delimiter: str | None = None) -> pd.DataFrame:
+                   delimiter: str | None = None, encoding: str | None = None) -> pd.DataFrame:
     """Read a customers export into canonical columns (text kept; dates parsed, NaT if unparseable).
 
     Gender is normalised to ``F``/``M`` (Indonesian ``P``/``L`` recognised); unknown values become
     missing. Every row is kept: quality problems are findings for the profile, not rejections.
     """
-    raw = read_export(path, delimiter=delimiter)
+    raw = read_export(path, delimiter=delimiter, encoding=encoding)
     mapping = resolve_columns(raw.frame, columns, CUSTOMER_ALIASES, ("customer_id",), raw.path,
                               parameter="customer_columns")
     out = pd.DataFrame({name: strip_text(raw.frame[source]) for name, source in mapping.items()})

@@ -15,6 +15,7 @@ from crmlib.ltv._fit import (
     NotFittedError,
     covariance_from_hessian,
     maximise,
+    penalised,
     single_threaded_blas,
     summary_frame,
 )
@@ -99,8 +100,10 @@ class RepeatPurchaseModel:
     time_scale_params: tuple[str, ...] = ()
 
     def __init__(self, n_starts: int = 3, time_unit: str = "W",
-                 warm_start_rows: int = 20_000, random_state: int = 0):
+                 warm_start_rows: int = 20_000, random_state: int = 0,
+                 penalizer_coef: float = 0.0):
         self.n_starts = n_starts
+        self.penalizer_coef = penalizer_coef
         self.time_unit = time_unit
         self.warm_start_rows = warm_start_rows
         self.random_state = random_state
@@ -121,7 +124,9 @@ class RepeatPurchaseModel:
         """Maximum-likelihood fit; returns self with ``params_``, ``loglik_``, ``se_``.
 
         ``frequency`` may also be a frame with columns frequency, recency, T (and
-        optionally weights). ``weights`` counts identical customers per row.
+        optionally weights). ``weights`` counts identical customers per row. With
+        ``penalizer_coef`` > 0 the estimates maximise the penalised likelihood (see
+        :func:`~crmlib.ltv._fit.penalised`); ``loglik_`` stays the plain log-likelihood.
         """
         check_time_unit(self.time_unit)
         x, t_x, T_, w = coerce_rfm(frequency, recency, T, weights)
@@ -145,11 +150,16 @@ class RepeatPurchaseModel:
         time_scale = float(np.average(T_, weights=w))
         log_scale = np.array([np.log(time_scale) if name in self.time_scale_params else 0.0
                               for name in self.param_names])
+        objective = penalised(self._loglik, self.penalizer_coef, log_scale)
         with single_threaded_blas():
-            optimum = maximise(self._loglik, data, start_data, self._starts(time_scale),
+            optimum = maximise(objective, data, start_data, self._starts(time_scale),
                                n_customers, self.param_names, log_scale)
+        return self._store_fit(optimum, float(self._loglik(optimum.theta, data, 0)[0]), n_customers)
+
+    def _store_fit(self, optimum, loglik: float, n_customers: float):
+        """Keep the estimates, the plain log-likelihood and the covariance; returns self."""
         self.params_ = dict(zip(self.param_names, map(float, optimum.theta)))
-        self.loglik_ = optimum.loglik
+        self.loglik_ = loglik
         self.hessian_ = optimum.hessian
         self.cov_ = covariance_from_hessian(optimum.hessian)
         self.cov_log_ = covariance_from_hessian(optimum.hessian_log)
@@ -216,3 +226,51 @@ class RepeatPurchaseModel:
         else:
             raise ValueError("statistic must be 'median' or 'mean'")
         return output_like(frequency, values)
+
+    # -- distribution of purchases ------------------------------------------------------
+    # Subclasses give: _posterior(x, T) -> the model's parameters for a customer alive at T
+    # after x repeat purchases (the future is then a fresh process with those parameters),
+    # _alive_pmf(n, t, params) -> P(n purchases in the next t | alive now), and
+    # _prior_alive() -> P(alive just after the first purchase).
+
+    def _prior_alive(self) -> float:
+        return 1.0
+
+    def probability_of_n_purchases(self, n, t):
+        """P(X(t) = n): a new customer makes exactly ``n`` repeat purchases in (0, t].
+
+        lifetimes' ``probability_of_n_purchases_up_to_time(t, n)``, CLVTools' ``pmf``.
+        ``n`` and ``t`` broadcast against each other (model time unit).
+        """
+        self._require_fit()
+        n, t = check_count_and_horizon(n, t)
+        prior = self._prior_alive()
+        pmf = prior * self._alive_pmf(n, t, self._posterior(np.float64(0.0), np.float64(0.0)))
+        return pmf + (1.0 - prior) * (n == 0)
+
+    def conditional_probability_of_n_purchases(self, n, t, frequency, recency, T):
+        """P(Y(t) = n | x, t_x, T): exactly ``n`` purchases in (T, T + t] given the history.
+
+        Alive at T, the customer's future is the model's process with the posterior
+        parameters; dead, he buys nothing: P = P(alive) P_alive(n) + (1 - P(alive)) [n = 0].
+        ``n = 0`` is the probability of no purchase (PyMC-Marketing). ``n`` and ``t`` are
+        one value or one per customer.
+        """
+        self._require_fit()
+        x, t_x, T_, _ = coerce_rfm(frequency, recency, T)
+        n, t = check_count_and_horizon(n, t)
+        alive = np.asarray(self.probability_alive(x, t_x, T_), float)
+        pmf = alive * self._alive_pmf(n, t, self._posterior(x, T_)) + (1.0 - alive) * (n == 0)
+        return output_like(frequency, pmf)
+
+
+def check_count_and_horizon(n, t):
+    """Whole, non-negative counts ``n`` and non-negative horizons ``t`` as float arrays."""
+    n = np.asarray(n, float)
+    t = np.asarray(t, float)
+    if np.any(n < 0) or np.any(n != np.round(n)):
+        raise ValueError("n must hold non-negative whole numbers of purchases")
+    if not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise ValueError("t must be a non-negative, finite horizon")
+    return n, t
+

@@ -66,6 +66,33 @@ def to_log_space(theta: np.ndarray, grad: np.ndarray, hess: np.ndarray | None):
     return g_phi, h_phi
 
 
+def penalised(loglik: LogLik, penalizer_coef: float, log_scale: np.ndarray) -> LogLik:
+    """``loglik`` minus an L2 penalty on the log-parameters, as lifetimes' ``penalizer_coef``.
+
+    lifetimes minimises the mean negative log-likelihood plus ``c * sum(log(theta)^2)``; here
+    the total log-likelihood loses ``c * W * sum(u^2)`` (W the data's total weight) with
+    u = log(theta) - ``log_scale``, so the time-scale parameters shrink towards the data's
+    mean observation length rather than towards 1 of whatever unit was chosen.
+    """
+    if penalizer_coef < 0 or not np.isfinite(penalizer_coef):
+        raise ValueError(f"penalizer_coef must be a non-negative number, got {penalizer_coef!r}")
+    if penalizer_coef == 0:
+        return loglik
+
+    def with_penalty(theta, data, order):
+        value, grad, hess = loglik(theta, data, order)
+        scale = penalizer_coef * data.total_weight
+        u = np.log(theta) - log_scale
+        value = value - scale * float(u @ u)
+        if grad is not None:
+            grad = grad - 2.0 * scale * u / theta
+        if hess is not None:
+            hess = hess - np.diag(2.0 * scale * (1.0 - u) / theta**2)
+        return value, grad, hess
+
+    return with_penalty
+
+
 def maximise(
     loglik: LogLik,
     data_full,

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import digamma, expit, gammaln, hyp2f1, polygamma
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, polygamma
+from scipy.stats import nbinom
 
 from crmlib.ltv._base import RepeatPurchaseModel, coerce_rfm, output_like
 
@@ -29,15 +30,17 @@ class _BGData:
     total_weight: float
     sum_w: float
     sum_wx: float
+    shift: int = 0  # 1 for the MBG/NBD: a dropout chance also right after the first purchase
 
 
-def _prepare(x, t_x, T, w) -> _BGData:
+def _prepare(x, t_x, T, w, shift: int = 0) -> _BGData:
     unique_x, inverse = np.unique(x, return_inverse=True)
-    pos = x > 0
+    pos = (x > 0) | bool(shift)
     return _BGData(x=x, T=T, w=w, unique_x=unique_x,
                    weight_by_x=np.bincount(inverse, weights=w),
                    pos_x=x[pos], pos_tx=t_x[pos], pos_T=T[pos], pos_w=w[pos],
-                   total_weight=float(w.sum()), sum_w=float(w.sum()), sum_wx=float(w @ x))
+                   total_weight=float(w.sum()), sum_w=float(w.sum()), sum_wx=float(w @ x),
+                   shift=shift)
 
 
 def bgnbd_loglik(theta, d: _BGData, order: int = 0):
@@ -45,10 +48,13 @@ def bgnbd_loglik(theta, d: _BGData, order: int = 0):
 
     log L = log G(x) + logaddexp(A3, A4): the first part depends on x only,
     A3 = -(r+x) log(alpha+T), A4 = log a - log(b+x-1) - (r+x) log(alpha+t_x) for x > 0.
+    With ``d.shift`` = 1 it is the MBG/NBD likelihood (Batislam et al. 2007): b + x - 1
+    becomes b + x, B(a, b+x) becomes B(a, b+x+1) and A4 applies to every customer.
     """
     r, alpha, a, b = theta
     ux, wx = d.unique_x, d.weight_by_x
-    value = wx @ (gammaln(r + ux) + gammaln(b + ux) - gammaln(a + b + ux))
+    bx = b + ux + d.shift
+    value = wx @ (gammaln(r + ux) + gammaln(bx) - gammaln(a + bx))
     value += d.sum_w * (-gammaln(r) + r * np.log(alpha) + gammaln(a + b) - gammaln(b))
     log_aT = np.log(alpha + d.T)
     value -= d.w @ ((r + d.x) * log_aT)
@@ -56,7 +62,7 @@ def bgnbd_loglik(theta, d: _BGData, order: int = 0):
     m = r + d.pos_x
     pos_log_aT = np.log(alpha + d.pos_T)
     diff_log = np.log(alpha + d.pos_tx) - pos_log_aT
-    b_term = b + d.pos_x - 1.0
+    b_term = b + d.pos_x - 1.0 + d.shift
     delta = np.log(a) - np.log(b_term) - m * diff_log
     value += d.pos_w @ (np.logaddexp(0.0, delta))
     if order == 0:
@@ -64,7 +70,7 @@ def bgnbd_loglik(theta, d: _BGData, order: int = 0):
 
     # gradient of the x-only part
     g = np.empty(4)
-    psi_r_x, psi_b_x, psi_ab_x = digamma(r + ux), digamma(b + ux), digamma(a + b + ux)
+    psi_r_x, psi_b_x, psi_ab_x = digamma(r + ux), digamma(bx), digamma(a + bx)
     psi_ab = digamma(a + b)
     g[0] = wx @ psi_r_x + d.sum_w * (np.log(alpha) - digamma(r))
     g[1] = d.sum_w * r / alpha
@@ -87,7 +93,7 @@ def bgnbd_loglik(theta, d: _BGData, order: int = 0):
         return float(value), g, None
 
     H = np.zeros((4, 4))
-    tg_r_x, tg_ab_x, tg_b_x = polygamma(1, r + ux), polygamma(1, a + b + ux), polygamma(1, b + ux)
+    tg_r_x, tg_ab_x, tg_b_x = polygamma(1, r + ux), polygamma(1, a + bx), polygamma(1, bx)
     tg_ab = polygamma(1, a + b)
     H[0, 0] = wx @ tg_r_x - d.sum_w * polygamma(1, r)
     H[0, 1] = d.sum_w / alpha
@@ -117,9 +123,11 @@ class BetaGeoModel(RepeatPurchaseModel):
 
     param_names = ("r", "alpha", "a", "b")
     time_scale_params = ("alpha",)
+    #: 1 in the MBG/NBD, where a customer may also drop out right after his first purchase.
+    _shift = 0
 
     def _prepare(self, x, t_x, T, w):
-        return _prepare(x, t_x, T, w)
+        return _prepare(x, t_x, T, w, self._shift)
 
     @staticmethod
     def _loglik(theta, data, order):
@@ -131,20 +139,57 @@ class BetaGeoModel(RepeatPurchaseModel):
                                        (0.2, 0.2, 2.0, 6.0), (2.0, 3.0, 0.8, 4.0)][: max(self.n_starts, 1)]]
 
     # -- predictions -----------------------------------------------------------------
-    def probability_alive(self, frequency, recency, T):
-        """P(alive at T | x, t_x, T); 1 for customers without repeat purchases."""
+    def probability_alive(self, frequency, recency, T, future_t=0.0):
+        """P(alive at T + future_t | x, t_x, T); at T, 1 for customers without repeat purchases.
+
+        ``future_t`` > 0: still alive ``future_t`` later, i.e. no dropout after any purchase
+        in between (see :meth:`_survival`).
+        """
         x, t_x, T_, _ = coerce_rfm(frequency, recency, T)
         r, alpha, a, b = self._theta()
         with np.errstate(divide="ignore"):
-            log_odds = (np.log(a) - np.log(np.maximum(b + x - 1.0, 1e-300))
+            log_odds = (np.log(a) - np.log(np.maximum(b + x - 1.0 + self._shift, 1e-300))
                         + (r + x) * (np.log(alpha + T_) - np.log(alpha + t_x)))
-        return output_like(frequency, np.where(x > 0, expit(-log_odds), 1.0))
+        alive = np.where((x > 0) | bool(self._shift), expit(-log_odds), 1.0)
+        if np.any(np.asarray(future_t) != 0):
+            alive = alive * self._survival(future_t, x, T_)
+        return output_like(frequency, alive)
+
+    def _posterior(self, x, T):
+        """(r + x, alpha + T, a, b + x): the parameters of a customer alive at T."""
+        r, alpha, a, b = self._theta()
+        return r + x, alpha + T, a, b + x + self._shift
+
+    @staticmethod
+    def _alive_pmf(n, t, params):
+        """P(n purchases in t | alive now): FHL (2005) eq. (8) for parameters ``params``.
+
+        B(a, b+n)/B(a, b) NB(n; r, alpha/(alpha+t)) + [n > 0] B(a+1, b+n-1)/B(a, b) P(NB >= n),
+        NB the negative binomial of a Gamma(r, alpha)-mixed Poisson count in t.
+        """
+        r, alpha, a, b = params
+        p = alpha / (alpha + t)
+        stay = np.exp(betaln(a, b + n) - betaln(a, b)) * nbinom.pmf(n, r, p)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            left = np.exp(betaln(a + 1.0, b + n - 1.0) - betaln(a, b)) * nbinom.sf(n - 1.0, r, p)
+        return stay + np.where(n > 0, np.nan_to_num(left), 0.0)
+
+    def _survival(self, t, x, T):
+        """P(alive at T + t | alive at T, history) = E[exp(-lambda p t)] over the posterior.
+
+        With lambda ~ Gamma(r+x, alpha+T), p ~ Beta(a, b+x) and z = t/(alpha+T+t) this is
+        (1-z)^a 2F1(a+b+x-r-x, a; a+b+x; z) (Euler's integral, then Pfaff and Euler).
+        """
+        r_, alpha_, a, b_ = self._posterior(x, T)
+        t = np.asarray(t, float)
+        z = t / (alpha_ + t)
+        return (1.0 - z) ** a * hyp2f1(a + b_ - r_, a, a + b_, z)
 
     def expected_purchases(self, t):
         """Unconditional E[X(t)]: expected repeat purchases in (0, t] of a new customer."""
         r, alpha, a, b = self._theta()
         t = np.asarray(t, float)
-        return _expected_count(r, alpha, a, b, 0.0, t)
+        return self._prior_alive() * _expected_count(r, alpha, a, b + self._shift, 0.0, t)
 
     def conditional_expected_purchases(self, t, frequency, recency, T):
         """E[Y(t) | x, t_x, T]: expected purchases in (T, T + t] given the history.
@@ -153,6 +198,7 @@ class BetaGeoModel(RepeatPurchaseModel):
         """
         x, t_x, T_, _ = coerce_rfm(frequency, recency, T)
         r, alpha, a, b = self._theta()
+        b = b + self._shift
         t = np.broadcast_to(np.asarray(t, float), x.shape)
         alive = np.asarray(self.probability_alive(x, t_x, T_))
         if np.all(t == t[0]):
@@ -163,7 +209,8 @@ class BetaGeoModel(RepeatPurchaseModel):
         """E[Y(t) | history] for each t in ``times``: array (len(times), customers)."""
         x, t_x, T_, _ = coerce_rfm(frequency, recency, T)
         r, alpha, a, b = self._theta()
-        counts = _alive_counts(r, alpha, a, b, x, T_, np.atleast_1d(np.asarray(times, float)))
+        counts = _alive_counts(r, alpha, a, b + self._shift, x, T_,
+                               np.atleast_1d(np.asarray(times, float)))
         counts *= np.asarray(self.probability_alive(x, t_x, T_))
         return counts
 

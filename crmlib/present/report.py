@@ -1,0 +1,295 @@
+"""The report design: a notebook's outputs as a client-ready, self-contained HTML page.
+
+:func:`export_report` turns an executed notebook into ``report.html``: a cover (report title,
+run, data period, as-of date, date generated, language), the notebook's executive summary,
+a table of contents built from its ``##`` headings, numbered sections, and a technical
+appendix after the heading labelled ``report_appendix``. No code, no prompts; one stylesheet
+(``templates/crm_report/report.css``) and every image inside the file; formulas are typeset
+at build time (:mod:`crmlib.present.mathtext`), so nothing is fetched from a network.
+
+The date generated is the run's UTC date, or ``SOURCE_DATE_EPOCH`` when set (the
+reproducible-builds convention), so the same inputs give the same bytes.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import datetime as dt
+import html
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbconvert import HTMLExporter
+from nbconvert.filters.markdown import markdown2html
+
+from crmlib.i18n import LANGUAGES, t
+from crmlib.present.mathtext import render_math
+from crmlib.present.summary import MARKER, summary_html
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE_NAME = "crm_report"
+STYLESHEET = TEMPLATES_DIR / TEMPLATE_NAME / "report.css"
+HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell", "remove_cell"}
+_HEADING = re.compile(r"^(#{1,2})[ \t]+(.+?)[ \t#]*$")
+_NUMBERED = re.compile(r"^\d+(\.\d+)*\.?\s")
+_TAGS = re.compile(r"<[^>]+>")
+
+
+# --------------------------------------------------------------------------- context (cover)
+
+@dataclass
+class ReportContext:
+    """What the cover states; everything else comes from the notebook itself."""
+
+    run_title: str = ""
+    lang: str = "en"
+    as_of: dt.date | None = None
+    period: tuple[dt.date, dt.date] | None = None
+    generated: dt.date = field(default_factory=lambda: generated_date())
+
+
+def generated_date() -> dt.date:
+    """``SOURCE_DATE_EPOCH`` (seconds since 1970, UTC) when set, else today's UTC date."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).date()
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def _as_date(value) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value if not isinstance(value, dt.datetime) else value.date()
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def notebook_parameters(nb) -> dict:
+    """Literal values of the ``parameters`` cell, overridden by papermill's injected cell."""
+    found: dict = {}
+    for tag in ("parameters", "injected-parameters"):
+        for cell in nb.cells:
+            if cell.cell_type != "code" or tag not in cell.get("metadata", {}).get("tags", []):
+                continue
+            try:
+                body = ast.parse(cell.source).body
+            except SyntaxError:
+                continue
+            for node in body:
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 \
+                        and isinstance(node.targets[0], ast.Name):
+                    try:
+                        found[node.targets[0].id] = ast.literal_eval(node.value)
+                    except ValueError:
+                        pass
+    return found
+
+
+def context_for(nb, validation: dict | None = None) -> ReportContext:
+    """Cover facts from the notebook's parameters and, when given, the run's validation summary."""
+    params = notebook_parameters(nb)
+    lang = params.get("lang") if params.get("lang") in LANGUAGES else "en"
+    period = None
+    if validation and validation.get("date_min") and validation.get("date_max"):
+        period = (_as_date(validation["date_min"]), _as_date(validation["date_max"]))
+    return ReportContext(run_title=str(params.get("run_name") or ""), lang=lang,
+                         as_of=_as_date(params.get("as_of_date")) or (period[1] if period else None),
+                         period=period)
+
+
+def format_date(day: dt.date, lang: str) -> str:
+    """A date in the language's long style: ``31 December 2024`` / ``31 Desember 2024``."""
+    from babel.dates import format_date as babel_format
+
+    return babel_format(day, format="d MMMM y", locale=lang)
+
+
+def cover_facts(context: ReportContext) -> list[tuple[str, str]]:
+    lang = context.lang
+    facts = []
+    if context.period:
+        facts.append((t("report_data_period", lang), t("report_period_range", lang,
+                      start=format_date(context.period[0], lang), end=format_date(context.period[1], lang))))
+    if context.as_of:
+        facts.append((t("report_as_of", lang), format_date(context.as_of, lang)))
+    facts.append((t("report_generated", lang), format_date(context.generated, lang)))
+    facts.append((t("report_language", lang), t("report_language_name", lang)))
+    return facts
+
+
+# --------------------------------------------------------------------------- notebook → blocks
+
+def _split_at_headings(markdown: str) -> list[str]:
+    """Cut a Markdown text before each level-1/2 heading (outside code fences)."""
+    pieces, current, fenced = [], [], False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        if not fenced and _HEADING.match(line) and any(s.strip() for s in current):
+            pieces.append("\n".join(current))
+            current = []
+        current.append(line)
+    pieces.append("\n".join(current))
+    return [p for p in pieces if p.strip()]
+
+
+def _plain(markdown_inline: str) -> str:
+    """Heading text without Markdown/HTML markup, for the contents and the ``<title>``."""
+    rendered = markdown2html(markdown_inline.replace("$", ""))
+    return html.unescape(_TAGS.sub("", rendered)).replace("¶", "").strip()
+
+
+def _is_appendix(text: str) -> bool:
+    text = _NUMBERED.sub("", text).strip().rstrip(".").casefold()
+    return any(text == t("report_appendix", lang).casefold() for lang in LANGUAGES)
+
+
+def _visible_outputs(cell) -> list:
+    """A code cell's outputs a reader should see: no bare Python reprs, no widgets or scripts."""
+    kept = []
+    for output in cell.get("outputs", []):
+        if output.output_type in ("display_data", "execute_result"):
+            data = output.get("data", {})
+            shown = set(data) - {"text/plain", "application/javascript",
+                                 "application/vnd.jupyter.widget-view+json"}
+            if not shown:
+                continue  # a repr like <Axes: …> or a widget: nothing for a reader
+        if output.output_type == "stream" and output.name == "stderr":
+            continue
+        kept.append(output)
+    return kept
+
+
+def _marker(source: str):
+    return nbformat.v4.new_raw_cell(source, metadata={"crm_marker": True})
+
+
+def prepare(nb, context: ReportContext) -> tuple:
+    """The notebook reshaped for the template, and the template's ``crm`` resources."""
+    lang = context.lang
+    cells, summary, title, lead, toc = [], None, None, None, []
+    number = appendix = parts = 0
+    in_appendix = False
+
+    def heading_cell(piece: str):
+        nonlocal number, appendix, parts, in_appendix, title, lead
+        first, _, rest = piece.partition("\n")
+        level, text = len(_HEADING.match(first).group(1)), _HEADING.match(first).group(2)
+        if level == 1 and title is None:
+            title, lead = _plain(text), rest.strip()
+            return
+        if level == 1:
+            parts += 1
+            anchor, kind, shown_number = f"part-{parts}", "part", ""
+            css = "part appendix" if in_appendix else "part"
+        elif _is_appendix(text) or in_appendix:
+            kind = "appendix"
+            appendix += 1
+            in_appendix = True
+            anchor, shown_number, css = ("appendix" if appendix == 1 else f"appendix-{appendix}"), "", \
+                "section appendix"
+        else:
+            given = _NUMBERED.match(text)
+            number = int(given.group(0).split(".")[0]) if given else number + 1
+            shown_number = given.group(0).strip().rstrip(".") if given else str(number)
+            text = text if given else f"{number}. {text}"
+            anchor, kind, css = f"section-{number}", "section", "section"
+        toc.append({"id": anchor, "kind": kind, "number": shown_number,
+                    "text": _NUMBERED.sub("", _plain(text)).strip()})
+        cells.append(_marker(f'</section>\n<section class="{css}" id="{anchor}">'))
+        cells.append(nbformat.v4.new_markdown_cell(render_math(f"{'#' * level} {text}\n{rest}")))
+
+    def add_markdown(source: str):
+        for piece in _split_at_headings(source):
+            if _HEADING.match(piece.partition("\n")[0]):
+                heading_cell(piece)
+            else:
+                cells.append(nbformat.v4.new_markdown_cell(render_math(piece)))
+
+    for cell in nb.cells:
+        if HIDDEN_TAGS & set(cell.get("metadata", {}).get("tags", [])):
+            continue
+        if cell.cell_type == "markdown":
+            add_markdown(cell.source)
+        elif cell.cell_type == "code":
+            for output in _visible_outputs(cell):
+                data = output.get("data", {})
+                if MARKER in output.get("metadata", {}):
+                    summary = output.metadata[MARKER]
+                elif "text/markdown" in data and "text/html" not in data:
+                    add_markdown(data["text/markdown"])
+                else:
+                    if "text/latex" in data and "text/html" not in data:
+                        output = copy.deepcopy(output)
+                        output.data = {"text/markdown": f"$${data['text/latex'].strip().strip('$')}$$"}
+                        add_markdown(output.data["text/markdown"])
+                        continue
+                    single = nbformat.v4.new_code_cell()
+                    single.outputs = [output]
+                    cells.append(single)
+
+    reshaped = copy.copy(nb)
+    reshaped.cells = cells
+    title = title or t("report", lang)
+    page_title = f"{title} · {context.run_title}" if context.run_title else title
+    crm = {
+        "lang": lang, "title": title, "run_title": context.run_title, "page_title": page_title,
+        "lead_html": markdown2html(render_math(lead)) if lead else "",
+        "facts": cover_facts(context),
+        "summary_html": summary_html(summary, lang) if summary else "",
+        "toc": toc, "contents_label": t("report_contents", lang),
+        "stylesheet": STYLESHEET.read_text(encoding="utf-8"),
+    }
+    return reshaped, crm
+
+
+# --------------------------------------------------------------------------- export
+
+class ReportExporter(HTMLExporter):
+    """nbconvert exporter for the report design (outputs only, self-contained)."""
+
+    export_from_notebook = "CRM report"
+
+    def __init__(self, **kw):
+        kw.setdefault("template_name", TEMPLATE_NAME)
+        kw.setdefault("extra_template_basedirs", [str(TEMPLATES_DIR)])
+        kw.setdefault("exclude_input", True)
+        kw.setdefault("exclude_input_prompt", True)
+        kw.setdefault("exclude_output_prompt", True)
+        kw.setdefault("embed_images", True)
+        kw.setdefault("anchor_link_text", "")
+        super().__init__(**kw)
+
+    def from_notebook_node(self, nb, resources=None, context: ReportContext | None = None, **kw):
+        context = context or context_for(nb)
+        reshaped, crm = prepare(nb, context)
+        resources = {**(resources or {}), "crm": crm}
+        return super().from_notebook_node(reshaped, resources=resources, **kw)
+
+
+def render_report(nb, context: ReportContext | None = None) -> str:
+    """The report page for an executed notebook node."""
+    body, _ = ReportExporter().from_notebook_node(nb, context=context)
+    return body
+
+
+def export_report(notebook_path: Path, html_path: Path, validation: dict | None = None) -> Path:
+    """Write ``report.html`` for an executed notebook.
+
+    The data period comes from ``validation`` or, inside a run folder, from
+    ``../validation/validation.json`` next to the notebook's folder.
+    """
+    notebook_path, html_path = Path(notebook_path), Path(html_path)
+    nb = nbformat.read(notebook_path, as_version=4)
+    if validation is None:
+        found = html_path.parent.parent / "validation" / "validation.json"
+        validation = json.loads(found.read_text(encoding="utf-8")) if found.exists() else None
+    html_path.write_text(render_report(nb, context_for(nb, validation)), encoding="utf-8")
+    return html_path
