@@ -33,21 +33,33 @@ def neutralise(value):
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells, column names and index labels are neutralised."""
-    out = frame.copy()
-    for position in range(out.shape[1]):
-        column = out.iloc[:, position]
-        if column.dtype == object or isinstance(column.dtype, (pd.CategoricalDtype, pd.StringDtype)):
-            text = column.astype(object)
-            try:  # checked on distinct values: fast on long tables
-                risky = [v for v in pd.unique(text) if isinstance(v, str) and _FORMULA.match(v)]
-            except TypeError:  # unhashable cells (lists)
-                risky = [None]
-            if risky:
-                out.isetitem(position, text.map(neutralise) if len(risky) > 1000 or None in risky
-                             else text.replace({v: "'" + v for v in risky}))
+    out = _map_text(frame, neutralise)
     out.columns = _neutralise_labels(out.columns)
     out.index = _neutralise_labels(out.index)
     return out
+
+
+def _map_text(frame: pd.DataFrame, change) -> pd.DataFrame:
+    """A copy of ``frame`` with ``change`` applied to every text cell (worked out once per
+    distinct value, so long tables stay fast); other cells keep their type."""
+    out = frame.copy()
+    for position in range(out.shape[1]):
+        column = out.iloc[:, position]
+        if not (column.dtype == object or isinstance(column.dtype, (pd.CategoricalDtype, pd.StringDtype))):
+            continue
+        text = column.astype(object)
+        try:
+            changed = {v: change(v) for v in pd.unique(text) if isinstance(v, str) and change(v) != v}
+        except TypeError:  # unhashable cells (lists): one by one
+            out.isetitem(position, text.map(lambda v: change(v) if isinstance(v, str) else v))
+            continue
+        if changed:
+            out.isetitem(position, text.map(lambda v: changed.get(v, v) if isinstance(v, str) else v))
+    return out
+
+
+def _unix_line_breaks(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _neutralise_labels(labels: pd.Index) -> pd.Index:
@@ -62,8 +74,9 @@ def write_csv(frame: pd.DataFrame, path: str | Path, index: bool = False,
               float_format: str | None = "%.10g") -> Path:
     """Write ``frame`` as a spreadsheet-safe CSV (UTF-8, ``\\n``, ISO dates; floats to 10
     significant digits unless ``float_format=None`` keeps every digit)."""
-    neutralise_frame(frame).to_csv(path, index=index, encoding="utf-8", lineterminator="\n",
-                                   date_format="%Y-%m-%d", float_format=float_format)
+    safe = neutralise_frame(_map_text(frame, _unix_line_breaks))  # a CR inside a cell: quoted as \n
+    safe.to_csv(path, index=index, encoding="utf-8", lineterminator="\n", date_format="%Y-%m-%d",
+                float_format=float_format)
     return Path(path)
 
 
