@@ -5,13 +5,13 @@ Labels live in YAML files under ``crmlib/labels/`` (one per topic: ``common.yaml
 """
 from __future__ import annotations
 
-import html
-import re
 import string
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
+
+from crmlib.markup import Safe, escape_code, escape_md  # noqa: F401  (Safe, escape_md: for notebooks)
 
 LANGUAGES = ("en", "id")
 LABELS_DIR = Path(__file__).resolve().parent / "labels"
@@ -61,35 +61,12 @@ def t(key: str, lang: str = "en", **values) -> str:
     return text.format(**values) if values else text
 
 
-class Safe(str):
-    """Text already escaped for Markdown (e.g. built with :func:`md_text`): inserted as is."""
-
-
-#: Markdown punctuation that could start emphasis, a link, a heading, a list or a table.
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
-
-
-def escape_md(value) -> str:
-    """``value`` as literal text inside Markdown (and the HTML made from it): no tag, link,
-    emphasis or line break of its own. Use it for every data value or parameter placed into a
-    Markdown string; ``md()`` and ``md_text()`` do it for their ``{placeholders}``."""
-    if isinstance(value, Safe):
-        return value
-    text = " ".join(str(value).split())
-    return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", text), quote=True)
-
-
-def _escape_code(value) -> str:
-    """A value shown inside a `code span` of a label: code spans show text literally, so only
-    a backtick (which would end the span) and line breaks are replaced."""
-    return " ".join(str(value).split()).replace("`", "'")
-
-
 def md_text(key: str, lang: str = "en", **values) -> str:
-    """The label ``key`` in ``lang`` as Markdown source, with every value escaped."""
+    """The label ``key`` in ``lang`` as Markdown source, with every value escaped (the result
+    is :class:`~crmlib.markup.Safe`: it can fill another label's placeholder as it is)."""
     template = t(key, lang)
     if not values:
-        return template
+        return Safe(template)
     formatter, inside_code, parts = string.Formatter(), False, []
     for literal, field, spec, conversion in formatter.parse(template):
         parts.append(literal)
@@ -97,8 +74,8 @@ def md_text(key: str, lang: str = "en", **values) -> str:
         if field is not None:
             value, _ = formatter.get_field(field, (), values)
             text = formatter.format_field(formatter.convert_field(value, conversion), spec or "")
-            parts.append(_escape_code(text) if inside_code else escape_md(text))
-    return "".join(parts)
+            parts.append(escape_code(text) if inside_code else escape_md(text))
+    return Safe("".join(parts))
 
 
 def md(key: str, lang: str = "en", **values):

@@ -29,6 +29,7 @@ from crmlib import paths
 from crmlib.data import load_data
 from crmlib.i18n import t
 from crmlib.io import InputError
+from crmlib.markup import disarm_html
 from crmlib.outputs import dumps
 from crmlib.params import Spec, check_known, check_run_name, check_values, safe_run_name, split_comment
 from crmlib.run_folder import RunFolder, say_removed
@@ -324,8 +325,19 @@ def _export_html(notebook_path: Path, html_path: Path) -> None:
     for cell in nb.cells:  # papermill gives its injected cell a random id: make reports reproducible
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             cell["id"] = "injected-parameters"
+    disarm_outputs(nb)
     body, _ = exporter.from_notebook_node(nb)
     html_path.write_text(body, encoding="utf-8")
+
+
+def disarm_outputs(nb) -> None:
+    """Markdown a notebook generated (its outputs, which may quote data values) loses any raw
+    HTML tag, so a report can never run a script from the data (:func:`crmlib.markup.disarm_html`)."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/markdown" in data:
+                data["text/markdown"] = disarm_html(data["text/markdown"])
 
 
 def _sha256(path) -> str | None:
