@@ -30,7 +30,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, measure, write_json  # noqa: E402
 
-from crmlib import cohorts, profile, quality  # noqa: E402
+from crmlib import profile  # noqa: E402
+from crmlib.profile import cohorts, quality  # noqa: E402
 from crmlib.summary import customer_summary  # noqa: E402
 from crmlib.synth import SynthParams, generate  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""The ``crm`` command line: ``crm run``, ``crm validate``, ``crm synth``."""
+"""The ``crm`` command line: ``crm run``, ``crm validate``, ``crm deck``, ``crm synth``."""
 from __future__ import annotations
 
 import argparse
@@ -38,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("params", help="list every parameter the notebooks declare (markdown table)")
 
+    deck = sub.add_parser("deck", help="rebuild deck.pptx of a finished run")
+    deck.add_argument("--run", dest="run_dir", type=Path, required=True, metavar="RUN_FOLDER",
+                      help="a finished run, e.g. outputs/sample")
+
     synth = sub.add_parser("synth", help="generate a synthetic Indonesian retail customer base")
     synth.add_argument("--customers", type=_whole_number(1, 10_000_000), default=3000,
                        help="number of customers (1 to 10,000,000)")
@@ -68,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "validate":
             return _validate(args)
+        if args.command == "deck":
+            return _deck(args)
         if args.command == "params":
             from crmlib.runner import parameter_reference
             print(parameter_reference(), end="")
@@ -138,6 +144,16 @@ def _validate(args) -> int:
         print(f"  {count:>8}  {reason}")
     for path in written.values():
         print(f"wrote {path}")
+    return 0
+
+
+def _deck(args) -> int:
+    from crmlib.present.deck import rebuild_deck
+
+    if not (args.run_dir / "manifest.json").is_file():
+        raise InputError(f"{args.run_dir} is not a finished run (no manifest.json); "
+                         "give the folder of a run, e.g. --run outputs/sample.")
+    print(f"wrote {rebuild_deck(args.run_dir)}")
     return 0
 
 

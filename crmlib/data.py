@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from crmlib import engine as engines, validated
 from crmlib.i18n import t
 from crmlib.io import InputError
-from crmlib.validate import RETURN, RULE_OPTIONS, ValidationResult, load_customers, load_transactions
+from crmlib.validate import RETURN, RULE_OPTIONS, ValidationResult, load_customers
 
 
 @dataclass
@@ -28,22 +29,30 @@ def load_data(transactions: str | Path, customers: str | Path | None = None, col
               customer_columns: dict | None = None, dayfirst: bool | None = None,
               decimal: str | None = None, delimiter: str | None = None, as_of_date=None,
               returns_policy: str = "net", cancel_order_prefix: str | None = None,
-              validation_rules: dict | None = None, encoding: str | None = None) -> WorkbookData:
+              validation_rules: dict | None = None, encoding: str | None = None,
+              engine: str = engines.DEFAULT_ENGINE, spark_master: str | None = None) -> WorkbookData:
     """Load a run's data exactly as every notebook and ``crm validate`` do.
 
     ``customers`` may be ``None`` or empty: the workbook then runs on transactions only.
     ``validation_rules`` sets optional rules (see :data:`crmlib.validate.RULE_OPTIONS`);
     ``encoding`` (both files) is detected when ``None`` (see :data:`crmlib.io.DETECTED_ENCODINGS`).
+    The export is validated once per input and settings (:mod:`crmlib.validated`): in a run, every
+    notebook reads the run's ``validation/transactions.parquet``; on its own, a notebook reuses
+    ``outputs/.cache``. ``engine`` (``duckdb``, ``spark`` or ``pandas``) does the row-level work;
+    all give the same result.
     """
     rules = dict(validation_rules or {})
     unknown = sorted(set(rules) - set(RULE_OPTIONS))
     if unknown:
         raise InputError(f"validation_rules: unknown rule(s) {', '.join(unknown)}; "
                          f"the rules are: {', '.join(RULE_OPTIONS)}.")
-    validation = load_transactions(transactions, columns=columns or None, dayfirst=dayfirst,
-                                   decimal=decimal, delimiter=delimiter, as_of_date=as_of_date,
-                                   returns_policy=returns_policy,
-                                   cancel_order_prefix=cancel_order_prefix, encoding=encoding, **rules)
+    options = dict(columns=columns or None, dayfirst=dayfirst, decimal=decimal, delimiter=delimiter,
+                   as_of_date=as_of_date, returns_policy=returns_policy,
+                   cancel_order_prefix=cancel_order_prefix, encoding=encoding, **rules)
+    engines.check_engine(engine)
+    validation = validated.cached(
+        transactions, {**options, "engine": engine},
+        lambda: engines.load_transactions(transactions, engine=engine, spark_master=spark_master, **options))
     table = None
     if customers:
         table = load_customers(customers, columns=customer_columns or None, dayfirst=dayfirst,

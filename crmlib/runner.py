@@ -9,29 +9,30 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import hashlib
-import html
 import json
 import os
 import platform
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
 import nbformat
 import papermill
-from nbconvert import HTMLExporter
 from papermill.exceptions import PapermillExecutionError
 
-from crmlib import paths
+from crmlib import paths, validated
 from crmlib.data import load_data
-from crmlib.i18n import t
 from crmlib.io import InputError
-from crmlib.markup import disarm_html
 from crmlib.outputs import dumps
 from crmlib.params import Spec, check_known, check_run_name, check_values, safe_run_name, split_comment
+from crmlib.present.deck import write_deck
+from crmlib.present.hub import write_hub
+from crmlib.present.pdf import PRINTER as PDF_PRINTER
+from crmlib.present.report import export_report, run_context
 from crmlib.run_folder import RunFolder, say_removed
 from crmlib.validate import write_validation
 
@@ -202,7 +203,7 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
     out_root = Path(out_root) if out_root else paths.OUTPUTS_DIR
 
     started = time.time()
-    with RunFolder(out_root, run_name) as folder:
+    with RunFolder(out_root, run_name) as folder, _run_environment(folder.work_dir):
         say_removed(folder.removed_partials)
         work_dir, final_dir = folder.work_dir, folder.final_dir
         _say(progress, f"Validating {Path(settings['transactions']).name} …")
@@ -233,7 +234,7 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
                 _say(True, f"  FAILED: {outcome.error}")
 
         _write_manifest(work_dir, settings, result, started, report)
-        _write_index(work_dir, run_name, result, report, settings.get("lang", "en"))
+        _write_index(work_dir, result, report, settings)
         folder.commit()
     _say(progress, f"Reports: {final_dir / 'index.html'}")
     return result
@@ -319,25 +320,10 @@ def _execute(notebook: Path, out_dir: Path, parameters: dict, progress: bool,
 
 
 def _export_html(notebook_path: Path, html_path: Path) -> None:
-    """Client-ready HTML: outputs only, no code cells or prompts."""
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    nb = nbformat.read(notebook_path, as_version=4)
-    for cell in nb.cells:  # papermill gives its injected cell a random id: make reports reproducible
-        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-            cell["id"] = "injected-parameters"
-    disarm_outputs(nb)
-    body, _ = exporter.from_notebook_node(nb)
-    html_path.write_text(body, encoding="utf-8")
-
-
-def disarm_outputs(nb) -> None:
-    """Markdown a notebook generated (its outputs, which may quote data values) loses any raw
-    HTML tag, so a report can never run a script from the data (:func:`crmlib.markup.disarm_html`)."""
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if "text/markdown" in data:
-                data["text/markdown"] = disarm_html(data["text/markdown"])
+    """The designed, self-contained report (no code, no prompts) and its PDF print; generated
+    Markdown is disarmed there (:func:`crmlib.markup.disarm_html`)."""
+    export_report(notebook_path, html_path)
+    PDF_PRINTER.submit(html_path)  # printed while the next notebook runs; awaited in _write_index
 
 
 def _sha256(path) -> str | None:
@@ -378,47 +364,32 @@ def _write_manifest(work_dir: Path, settings: dict, result: RunResult, started: 
     (work_dir / "manifest.json").write_text(dumps(manifest), encoding="utf-8")
 
 
-def _headlines(results_path: Path, most: int = 6) -> str:
-    """The first few plain figures of a notebook's results.json, for the index page."""
-    if not results_path.exists():
-        return ""
-    results = json.loads(results_path.read_text(encoding="utf-8"))
-    plain = [(k, v) for k, v in results.items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)]
-    shown = [f"{html.escape(k)}: <b>{html.escape(f'{v:,.4g}' if isinstance(v, float) else str(v))}</b>"
-             for k, v in plain[:most]]
-    return " · ".join(shown)
+def _write_index(work_dir: Path, result: RunResult, report: dict, settings: dict) -> None:
+    """The reports' PDFs (awaited), the run's slide deck and its hub page ``index.html``."""
+    PDF_PRINTER.finish()
+    context = run_context(settings, report)
+    write_deck(work_dir, result.notebooks, report, context)
+    write_hub(work_dir, result.notebooks, report, context)
 
 
-def _write_index(work_dir: Path, run_name: str, result: RunResult, report: dict, lang: str) -> None:
-    rows = []
-    ran = {nb.name for nb in result.notebooks}
-    carried = [NotebookResult(p.name, "from an earlier run") for p in sorted(work_dir.iterdir())
-               if p.is_dir() and p.name[:2].isdigit() and p.name not in ran]
-    for nb in sorted(result.notebooks + carried, key=lambda nb: nb.name):
-        link = f'<a href="{nb.name}/report.html">{html.escape(nb.name)}</a>' \
-            if (work_dir / nb.name / "report.html").exists() else html.escape(nb.name)
-        detail = html.escape(nb.error) if nb.error else _headlines(work_dir / nb.name / "results.json")
-        rows.append(f"<tr><td>{link}</td><td class='{nb.status}'>{nb.status}</td>"
-                    f"<td>{nb.seconds:.1f} s</td><td>{detail}</td></tr>")
-    validation = (f"{report['rows_in']:,} {t('rows_in', lang).lower()} = {report['rows_kept']:,} "
-                  f"{t('rows_kept', lang).lower()} + {report['rows_rejected']:,} "
-                  f"{t('rows_rejected', lang).lower()}")
-    page = f"""<!DOCTYPE html>
-<html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(run_name)}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}}
-table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:.4rem;text-align:left}}
-.ok{{color:#1a7f37}}.failed{{color:#c62828;font-weight:bold}}.skipped{{color:#888}}</style></head>
-<body><h1>{html.escape(t('run_index_title', lang))}: {html.escape(run_name)}</h1>
-<p>{html.escape(validation)}.</p>
-<table><tr><th>{t('report', lang)}</th><th>{t('status', lang)}</th><th>{t('seconds', lang)}</th><th></th></tr>
-{''.join(rows)}</table>
-<h2>{t('validation_files', lang)}</h2>
-<ul><li><a href="validation/validation.json">validation.json</a></li>
-<li><a href="validation/clean_transactions.csv">clean_transactions.csv</a></li>
-<li><a href="validation/rejected_rows.csv">rejected_rows.csv</a></li>
-<li><a href="manifest.json">manifest.json</a></li></ul></body></html>
-"""
-    (work_dir / "index.html").write_text(page, encoding="utf-8")
+@contextmanager
+def _run_environment(work_dir: Path):
+    """While a run works: notebooks read the run's validated data (validate once); on leaving,
+    no PDF is still being written into the folder and the environment is as it was."""
+    previous = os.environ.get(validated.RUN_DIR_ENV)
+    os.environ[validated.RUN_DIR_ENV] = str((work_dir / "validation").resolve())
+    try:
+        yield
+    finally:
+        PDF_PRINTER.finish()
+        _restore_env(validated.RUN_DIR_ENV, previous)
+
+
+def _restore_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def _say(enabled: bool, message: str) -> None:

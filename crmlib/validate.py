@@ -67,6 +67,22 @@ CANONICAL_TRANSACTIONS = pa.DataFrameSchema(
 )
 
 
+#: Column dtypes of the canonical transactions (the schema's order).
+CANONICAL_DTYPES = {"customer_id": object, "order_id": object, "date": "datetime64[ns]", "amount": float,
+                    "quantity": float, "category": object, "channel": object, "is_return": bool,
+                    "line": "int64"}
+
+
+def canonical_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the canonical dtypes (e.g. after a Parquet round trip: microsecond dates, Arrow text)."""
+    wanted = {c: d for c, d in CANONICAL_DTYPES.items() if c in frame.columns}
+    out = frame.astype(wanted)
+    for name in ("order_id", "category", "channel"):
+        if name in out:
+            out[name] = out[name].where(out[name].notna(), None)
+    return out
+
+
 @dataclass
 class ValidationResult:
     """Canonical kept transactions, quarantined rows and the reconciling report."""
@@ -149,16 +165,27 @@ def validate_transactions(raw: ReadResult, columns: dict | None = None, dayfirst
     rejected.insert(0, "line", frame.loc[rejected_mask, LINE_COLUMN])
     rejected = rejected.reset_index(drop=True)
 
+    report = build_report(kept, rejected, amount[rejected_mask].to_numpy(dtype=float), path=path,
+                          mapping=mapping, delimiter=raw.delimiter, encoding=raw.encoding, decimal=decimal,
+                          dayfirst=dayfirst, as_of=as_of, returns_policy=returns_policy)
+    assert report["rows_in"] == len(frame)
+    return ValidationResult(transactions=kept, rejected=rejected, report=report)
+
+
+def build_report(kept: pd.DataFrame, rejected: pd.DataFrame, rejected_amounts: np.ndarray, *, path: Path,
+                 mapping: dict, delimiter, encoding, decimal, dayfirst, as_of, returns_policy: str) -> dict:
+    """The reconciling report of one validation (``rows_in = rows_kept + rows_rejected``), from the kept
+    table, the quarantine (file order) and the parsed amount of each quarantined row (NaN if none)."""
     counts = rejected["reason"].value_counts()
-    report = {
-        "source": path.name,
-        "rows_in": int(len(frame)),
+    plausible = rejected_amounts[np.abs(rejected_amounts) <= MAX_ABS_AMOUNT]
+    return {
+        "source": Path(path).name,
+        "rows_in": int(len(kept) + len(rejected)),
         "rows_kept": int(len(kept)),
         "rows_rejected": int(len(rejected)),
         "rejected_by_reason": {r: int(counts.get(r, 0)) for r in REASONS if counts.get(r, 0)},
         "amount_kept": round(float(kept["amount"].sum()), 2),
-        "amount_rejected_parseable": round(float(amount[rejected_mask & (amount.abs() <= MAX_ABS_AMOUNT)]
-                                                 .sum()), 2),
+        "amount_rejected_parseable": round(float(pd.Series(plausible, dtype=float).sum()), 2),
         "returns_policy": returns_policy,
         "returns_kept": int(kept["is_return"].sum()),
         "returns_amount_kept": round(float(kept.loc[kept["is_return"], "amount"].sum()), 2),
@@ -167,13 +194,11 @@ def validate_transactions(raw: ReadResult, columns: dict | None = None, dayfirst
         "date_max": kept["date"].max().isoformat() if len(kept) else None,
         "as_of_date": as_of.date().isoformat() if as_of is not None else None,
         "columns": mapping,
-        "delimiter": raw.delimiter,
-        "encoding": raw.encoding,
+        "delimiter": delimiter,
+        "encoding": encoding,
         "decimal": decimal,
         "dayfirst": dayfirst,
     }
-    assert report["rows_in"] == report["rows_kept"] + report["rows_rejected"]
-    return ValidationResult(transactions=kept, rejected=rejected, report=report)
 
 
 def _refuse_unusable(rules: dict, reason: pd.Series, text: dict, mapping: dict, line: pd.Series,

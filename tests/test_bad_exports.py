@@ -11,7 +11,7 @@ import pytest
 from crmlib.cli import main
 from crmlib.i18n import t
 from crmlib.io import DATE_YEARS, InputError, read_export
-from crmlib.quality import QUARANTINE_CHECKS, THRESHOLDS
+from crmlib.profile.quality import QUARANTINE_CHECKS, THRESHOLDS
 from crmlib.validate import (BAD_DATE, DATE_OUT_OF_RANGE, IMPLAUSIBLE, MAX_ABS_AMOUNT, NON_FINITE, REASONS,
                              load_transactions, write_validation)
 

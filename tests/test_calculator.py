@@ -4,11 +4,11 @@ import re
 
 import pytest
 
-from crmlib.formatting import format_money
 
 from crmlib.ltv.scenarios import LTVInputs, ltv_to_cac, scenario_inputs
 from crmlib.present.calculator import (CalculatorFigures, calculator_html, calculator_values, client_figures,
                                        pak_budi_figures, scenario_tables, script_json)
+from crmlib.present.numbers import format_money
 
 PAK_BUDI_TODAY = 30_000_000 * (1 - 1.1 ** -10) / 0.1   # annuity of Rp 30 million over 10 years at 10 %
 
@@ -87,3 +87,15 @@ def test_script_json_escapes_markup_and_refuses_nan():
 def test_unknown_language_is_refused():
     with pytest.raises(ValueError, match="lang"):
         calculator_html(client(), lang="fr")
+
+
+def test_recorded_tables_for_the_deck(tmp_path):
+    from crmlib.present.calculator import record_calculator, recorded_calculator
+
+    assert recorded_calculator(tmp_path) is None
+    record_calculator(tmp_path, client(), 0.05, "IDR", "id")
+    recorded = recorded_calculator(tmp_path)
+    assert recorded["title"] and "Retensi +5 poin" in recorded["so_what"]
+    inputs, outputs = recorded["tables"]
+    assert inputs["rows"][0] == ["Pendapatan per pelanggan per tahun", "Rp 1.250.000"]
+    assert len(outputs["rows"]) == 9

@@ -5,16 +5,18 @@ crmlib.ltv.scenarios computes, to the rupiah, on a grid of inputs and on what a 
 types; it formats numbers as the report does; no request leaves the page.
 """
 import itertools
+import json
 import math
 
 import numpy as np
 import pytest
 
 from browser_support import launch, sync_playwright
-from crmlib.formatting import format_money, format_number, format_percent
 from crmlib.ltv.scenarios import LTVInputs
-from crmlib.present.calculator import (OFFLINE_POLICY, CalculatorFigures, calculator_config, calculator_html, calculator_page,
-                                       calculator_values, format_spec, pak_budi_figures)
+from crmlib.present.calculator import (OFFLINE_POLICY, CalculatorFigures, calculator_config, calculator_html,
+                                       calculator_page, calculator_values, format_spec, pak_budi_figures,
+                                       uplift_sentence)
+from crmlib.present.numbers import format_money, format_number, format_percent
 
 PAK_BUDI_TODAY = 30_000_000 * (1 - 1.1 ** -10) / 0.1
 MONEY = ("revenue", "profit", "revenue_today", "profit_today", "net_profit_today", "base_profit",
@@ -37,15 +39,13 @@ def browser():
 
 
 class Page:
-    """A calculator page opened from a file, recording every request and script error."""
+    """A page opened from a file, recording every request, script error and dialog."""
 
-    def __init__(self, browser, path, block, lang, javascript=True, policy=None):
-        # no Content-Security-Policy by default: like the report, so the request listener sees everything
-        path.write_text(calculator_page(block, "calculator", lang, policy=policy), encoding="utf-8")
+    def __init__(self, browser, path, javascript=True):
         self.url = path.as_uri()
         self.context = browser.new_context(java_script_enabled=javascript, viewport={"width": 1300, "height": 1400})
         self.requests, self.errors, self.dialogs = [], [], []
-        self.context.route("**/*", lambda route: route.continue_() if route.request.url == self.url
+        self.context.route("**/*", lambda route: route.continue_() if self.inside(route.request.url)
                            else route.abort())
         self.page = self.context.new_page()
         self.page.on("request", lambda request: self.requests.append(request.url))
@@ -54,13 +54,17 @@ class Page:
         self.page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
         self.page.goto(self.url)
 
+    def inside(self, url):
+        """The file itself or an image embedded in it: nothing that leaves the page."""
+        return url == self.url or url.startswith("data:")
+
     def out(self, name):
         node = self.page.locator(f'[data-out="{name}"]')
         value = node.get_attribute("data-value")
         return node.inner_text(), (float(value) if value else float("nan"))
 
     def type_into(self, name, text):
-        """Type as a person does: click, select all, type the characters one by one."""
+        """Type as a person does: click, select all, delete, type the characters one by one."""
         box = self.page.locator(f'[data-input="{name}"]')
         box.click()
         box.press("Control+a")
@@ -76,7 +80,10 @@ def open_page(browser, tmp_path):
     pages = []
 
     def opener(block, lang="en", javascript=True, policy=None):
-        page = Page(browser, tmp_path / f"calculator_{len(pages)}.html", block, lang, javascript, policy)
+        # no Content-Security-Policy by default: like the report, so the request listener sees everything
+        path = tmp_path / f"calculator_{len(pages)}.html"
+        path.write_text(calculator_page(block, "calculator", lang, policy=policy), encoding="utf-8")
+        page = Page(browser, path, javascript)
         pages.append(page)
         return page
 
@@ -109,6 +116,7 @@ def assert_page_shows(page, figures, currency, lang, uplift_points=0.05):
     else:
         assert ("+" if change > 0 else "") + format_percent(change, 1, lang) in text
         assert position_of(page) == position
+    assert text == uplift_sentence(figures, uplift_points, lang)
     bars = page.page.locator(".crm-calc-chart rect.crm-calc-bar-today")
     assert bars.count() == int(figures.inputs.years) + 1           # one per year + the legend's swatch
 
@@ -257,6 +265,7 @@ def test_bad_input_says_what_to_enter(open_page, text):
     message = page.page.locator(".crm-calc-message").inner_text()
     assert "Profit margin" in message and "a percentage from 0 to 100" in message
     assert page.out("profit_today") == ("–", pytest.approx(float("nan"), nan_ok=True))
+    assert page.page.locator(".crm-calc-chart svg").count() == 0
     page.type_into("margin", "30")
     assert page.page.locator(".crm-calc-message").inner_text() == ""
     assert page.out("profit_today")[1] > 0
@@ -309,3 +318,28 @@ def test_hostile_currency_runs_no_script(open_page):
     assert page.page.locator('[data-out="profit_today"]').inner_text().startswith(hostile.upper()[:9])
     assert page.requests == [page.url]
     assert calculator_config(client(), currency=hostile)["currency"] == hostile
+
+
+
+def test_node_agrees_too():
+    """A second engine run: the same script under Node.js (skipped where Node is not installed)."""
+    import shutil
+    import subprocess
+    from importlib import resources
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js not installed (a second check only; the browser test is the one CI needs)")
+    script = resources.files("crmlib.present").joinpath("calculator.js").read_text(encoding="utf-8")
+    cases = grid_cases()[:60]
+    config = {"uplift_points": 0.05, "max_retention": 0.99, "band": [0.25, 0.85]}
+    runner = ("global.window = {}; global.document = {readyState: 'complete', querySelectorAll: () => []};\n"
+              + script + "\nconst [cases, config] = JSON.parse(require('fs').readFileSync(0, 'utf8'));\n"
+              "process.stdout.write(JSON.stringify(cases.map(p => { const r = window.crmCalculator.compute(p, config);"
+              " delete r.flows; return r; })));")
+    done = subprocess.run([node, "-e", runner], input=json.dumps([cases, config]), capture_output=True,
+                          text=True, encoding="utf-8", timeout=60, check=True)
+    for case, js in zip(cases, json.loads(done.stdout)):
+        py = calculator_values(figures_of(case), 0.05)
+        for name in MONEY:
+            assert abs(js[name] - py[name]) < RUPIAH, (case, name)

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crmlib.cohorts import (AVERAGE_YEARLY_RETENTION, cohort_retention, monthly_trends, purchase_days,
+from crmlib.profile.cohorts import (AVERAGE_YEARLY_RETENTION, cohort_retention, monthly_trends, purchase_days,
                             retention_by_period, retention_rates, seasonality_index)
 from crmlib.io import InputError
 

@@ -14,7 +14,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from crmlib import paths
-from crmlib.cluster import cluster_features, load_model
+from crmlib.cluster.kmeans import cluster_features, load_model
 from crmlib.data import load_data
 from crmlib.params import load_params
 from crmlib.runner import run_workbook

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import re
 from html.parser import HTMLParser
 
@@ -11,9 +12,15 @@ import pytest
 from crmlib.present.report import ReportContext, context_for, render_report
 from crmlib.present.summary import ExecutiveSummary, normalise
 
-PNG = base64.b64encode(bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000" "1f15c4890000000d49444154789c6360f8cf"
-    "c0f01f0005000201a5d4c5930000000049454e44ae426082")).decode()
+def _png() -> str:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (80, 40), (31, 78, 121)).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+PNG = _png()
 
 
 def _display(data: dict, metadata: dict | None = None):

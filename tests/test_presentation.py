@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from crmlib.formatting import format_idr, format_money, format_number, format_percent
+from crmlib.present.numbers import format_idr, format_money, format_number, format_percent
 from crmlib.i18n import labels, t
 from crmlib.privacy import mask_email, mask_frame, mask_name, mask_phone
 

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from crmlib.io import InputError
-from crmlib.profile import (DEFAULT_DATA_CATEGORIES, completeness, completeness_matrix, customer_profile,
+from crmlib.profile.database import (DEFAULT_DATA_CATEGORIES, completeness, completeness_matrix, customer_profile,
                             data_categories, key_messages, profile_display, profile_table)
 
 AS_OF = "2024-12-31"
@@ -165,7 +165,7 @@ def test_completeness_matrix_rows_in_bahasa_indonesia():
 
 def test_contact_checks_agree_with_contactability(customers):
     from crmlib.contacts import contactability
-    from crmlib.profile import contact_checks
+    from crmlib.profile.database import contact_checks
     checks = contact_checks(customers)
     pd.testing.assert_frame_equal(checks.drop(columns="phone_e164"), contactability(customers))
     assert list(checks["phone_e164"]) == ["+6281234567890", "+62215551234", None, None, None, "+6281311112222"]

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from crmlib.paths import shared_dataset
-from crmlib.quality import (alerts_display, alerts_for_results, column_alerts, date_coverage_alerts,
+from crmlib.profile.quality import (alerts_display, alerts_for_results, column_alerts, date_coverage_alerts,
                             duplicate_customer_groups, longest_gaps, masked_duplicates, order_value_fences,
                             quality_alerts, severity)
 from crmlib.validate import load_transactions
@@ -201,7 +201,7 @@ def test_online_retail_cancellations_and_missing_ids_are_findings():
 
 def test_every_check_has_a_finding_and_advice_in_both_languages():
     from crmlib.i18n import labels
-    from crmlib.quality import QUARANTINE_CHECKS, THRESHOLDS
+    from crmlib.profile.quality import QUARANTINE_CHECKS, THRESHOLDS
     from crmlib.validate import REASONS
     assert set(REASONS) <= set(QUARANTINE_CHECKS)  # every quarantine reason has its own check
     texts = labels()

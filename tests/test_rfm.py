@@ -266,7 +266,7 @@ def test_slipping_list_keeps_only_slips_out_of_safety():
 
 
 def test_earlier_date_defaults_to_six_months_before():
-    from crmlib.rfm import resolve_earlier_date
+    from crmlib.rfm.segments import resolve_earlier_date
     assert resolve_earlier_date(None, "2024-12-31") == "2024-06-30"
     assert resolve_earlier_date(None, "1998-06-30") == "1997-12-30"
     assert resolve_earlier_date("2024-01-15", "2024-12-31") == "2024-01-15"

@@ -12,7 +12,7 @@ import pandas as pd
 from sklearn.inspection import permutation_importance
 
 from crmlib.churn.backtest import model_threads
-from crmlib.formatting import format_money, format_number, format_percent
+from crmlib.present.numbers import format_money, format_number, format_percent
 from crmlib.i18n import labels, t
 
 #: Related features explained together, in display order.

@@ -10,7 +10,7 @@ import seaborn as sns
 
 from crmlib.churn.explain import text
 from crmlib.i18n import t
-from crmlib.plots import label, money_axis, percent_axis
+from crmlib.present.charts import label, money_axis, percent_axis
 
 
 def model_name(name: str, lang: str = "en") -> str:

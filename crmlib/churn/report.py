@@ -6,7 +6,7 @@ import pandas as pd
 
 from crmlib.churn.backtest import MODEL_NAMES, BacktestResult
 from crmlib.churn.explain import text
-from crmlib.formatting import format_number
+from crmlib.present.numbers import format_number
 from crmlib.i18n import t
 
 METRICS = ("roc_auc", "pr_auc", "brier", "top_decile_lift")

@@ -215,7 +215,7 @@ def _ordered(fits: ModelFits) -> ModelFits:
 
 def holdout_sentence(actual: float, predicted: dict, duration: float, unit: str, lang: str = "en") -> str:
     """The holdout "so what" for the purchase models that fitted (one or both)."""
-    from crmlib.formatting import format_number, format_percent
+    from crmlib.present.numbers import format_number, format_percent
     number = lambda v: format_number(v, 0, lang)  # noqa: E731
     error = lambda name: format_percent(predicted[name] / actual - 1, 1, lang) if actual else "–"  # noqa: E731
     if set(predicted) >= set(PURCHASE_MODELS):

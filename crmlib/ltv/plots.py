@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from crmlib.formatting import format_money, format_percent
+from crmlib.present.numbers import format_money, format_percent
 from crmlib.i18n import t
-from crmlib.plots import ACCENT, PALETTE, label, money_axis, percent_axis
+from crmlib.present.charts import ACCENT, PALETTE, label, money_axis, percent_axis
 
 MODEL_COLOURS = {"actual": "#222222", "bgnbd": ACCENT, "pareto_nbd": "#e07b39"}
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from crmlib.formatting import format_money, format_number, format_percent
+from crmlib.present.numbers import format_money, format_number, format_percent
 from crmlib.i18n import t
 from crmlib.ltv.predict import clv_interval, expected_purchases_in_days, next_purchase_date
 

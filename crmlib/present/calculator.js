@@ -174,6 +174,7 @@
 
   function drawChart(holder, flows, fmt, labels) {
     while (holder.firstChild) holder.removeChild(holder.firstChild);
+    if (!flows.length) return;                      // nothing to draw until the figures are valid
     var width = 640, height = 300, left = 84, right = 12, top = 36, bottom = 44;
     var root = svg("svg", { viewBox: "0 0 " + width + " " + height, role: "img",
                             "aria-label": labels.chart_title, "class": "crm-calc-svg" }, holder);

@@ -21,13 +21,15 @@ import json
 import math
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 import pandas as pd
 
-from crmlib.formatting import format_money, format_number, format_percent
 from crmlib.i18n import check_lang, t
 from crmlib.ltv.scenarios import (MAX_RETENTION, PRACTITIONERS_PROFIT_RANGE, ClientScenario, LTVInputs,
                                   cash_flows, lifetime_value, project_base, retention_uplift)
+from crmlib.outputs import dumps
+from crmlib.present.numbers import format_money, format_number, format_percent
 
 #: Longest horizon the calculator accepts (the page computes year by year as the user types).
 MAX_YEARS = 100
@@ -151,6 +153,44 @@ def scenario_tables(figures: CalculatorFigures, uplift_points: float = 0.05, cur
     return inputs, pd.DataFrame(rows, columns=[t("calc_outputs", lang), t("value", lang)])
 
 
+def uplift_sentence(figures: CalculatorFigures, uplift_points: float = 0.05, lang: str = "en") -> str:
+    """The "retention +5 points -> profit +X %" line, worded as the page words it."""
+    values = calculator_values(figures, uplift_points)
+    retention = figures.inputs.retention
+    if values["retention_after"] <= retention:
+        return t("calc_uplift_capped", lang, max=format_percent(MAX_RETENTION, 0, lang))
+    return t("calc_uplift", lang, points=format_number(100 * uplift_points, 0, lang),
+             before=format_percent(retention, 1, lang), after=format_percent(values["retention_after"], 1, lang),
+             change=_signed_percent(values["base_profit_change"], lang),
+             ltv_change=_signed_percent(values["ltv_change"], lang),
+             position=t(f"ltv_position_{values['position']}", lang))
+
+
+#: File in a notebook's output folder holding the calculator's tables for the deck.
+CALCULATOR_FILE = "calculator.json"
+#: The calculator's element id in a report (the hub links ``report.html#what-if-calculator``).
+CALCULATOR_ANCHOR = "what-if-calculator"
+
+
+def record_calculator(out, figures: CalculatorFigures, uplift_points: float = 0.05, currency: str = "IDR",
+                      lang: str = "en") -> Path:
+    """Write the client's scenario tables to ``<out>/calculator.json`` (the deck's calculator slide)."""
+    inputs, outputs = scenario_tables(figures, uplift_points, currency, lang)
+    directory = Path(getattr(out, "directory", out))
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / CALCULATOR_FILE
+    path.write_text(dumps({"title": t("calc_deck_title", lang), "so_what": uplift_sentence(figures, uplift_points, lang),
+                           "tables": [{"columns": list(frame.columns), "rows": frame.values.tolist()}
+                                      for frame in (inputs, outputs)]}), encoding="utf-8")
+    return path
+
+
+def recorded_calculator(folder) -> dict | None:
+    """What :func:`record_calculator` wrote in ``folder``, or None."""
+    path = Path(folder) / CALCULATOR_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
 def _ratio_text(ratio: float, lang: str) -> str:
     return format_number(ratio, 1, lang) + "×" if math.isfinite(ratio) else format_number(ratio, 1, lang)
 
@@ -180,7 +220,7 @@ def script_json(value) -> str:
 
 
 def format_spec(currency: str, lang: str) -> dict:
-    """How :mod:`crmlib.formatting` writes numbers in ``lang``, for the page's formatter."""
+    """How :mod:`crmlib.present.numbers` writes numbers in ``lang``, for the page's formatter."""
     sample = format_number(1234.5, 1, lang)                     # "1,234.5" / "1.234,5"
     scales = [[threshold, format_money(threshold, currency, lang).rsplit(" ", 1)[1]]
               for threshold in (1e12, 1e9, 1e6, 1e3)]
@@ -244,8 +284,12 @@ def _field_html(uid: str, name: str, figures: CalculatorFigures, currency: str, 
 
 
 def calculator_html(figures: CalculatorFigures, pak_budi: CalculatorFigures | None = None,
-                    uplift_points: float = 0.05, currency: str = "IDR", lang: str = "en") -> str:
-    """The calculator as one self-contained HTML block (same inputs give the same bytes)."""
+                    uplift_points: float = 0.05, currency: str = "IDR", lang: str = "en",
+                    heading: bool = True) -> str:
+    """The calculator as one self-contained HTML block (same inputs give the same bytes).
+
+    ``heading=False`` leaves out its own title (a report section already gives one).
+    """
     config = calculator_config(figures, pak_budi, uplift_points, currency, lang)
     config_json = script_json(config)
     uid = "crm-calc-" + hashlib.sha256(config_json.encode("utf-8")).hexdigest()[:12]
@@ -274,18 +318,20 @@ def calculator_html(figures: CalculatorFigures, pak_budi: CalculatorFigures | No
             f'<div class="crm-calc-chart"></div>'
             f'<div class="crm-calc-lines"><p data-out="base_note"></p><div class="crm-calc-tiles">{base}</div>'
             f'<p data-out="uplift"></p></div></div></div></div>')
-    return (f'<div class="crm-calc" id="{uid}" lang="{lang}"><style>{_asset("calculator.css")}</style>'
+    return (f'<div class="crm-calc" id="{CALCULATOR_ANCHOR}" lang="{lang}"><style>{_asset("calculator.css")}</style>'
             f'<script type="application/json" class="crm-calc-config">{config_json}</script>'
-            f'<h3>{html.escape(t("calc_title", lang))}</h3>{static}{live}'
+            + (f'<h3>{html.escape(t("calc_title", lang))}</h3>' if heading else "")
+            + f'{static}{live}'
             f"<script>{_asset('calculator.js')}</script></div>")
 
 
 def show_calculator(figures: CalculatorFigures, pak_budi: CalculatorFigures | None = None,
-                    uplift_points: float = 0.05, currency: str = "IDR", lang: str = "en"):
+                    uplift_points: float = 0.05, currency: str = "IDR", lang: str = "en",
+                    heading: bool = True):
     """The calculator as a notebook output (HTML)."""
     from IPython.display import HTML
 
-    return HTML(calculator_html(figures, pak_budi, uplift_points, currency, lang))
+    return HTML(calculator_html(figures, pak_budi, uplift_points, currency, lang, heading))
 
 
 #: A Content-Security-Policy that forbids every request: scripts and styles only inline.

@@ -15,7 +15,7 @@ DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
 # Inline: no space just inside the dollars, no digit right after the closing one ("$5 and $10" is money).
 INLINE = re.compile(r"(?<![\\$])\$(?=\S)([^$\n]+?)(?<=\S)\$(?![\d$])")
 _FENCE = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)
-DISPLAY_PT, INLINE_PT = 15.0, 11.0
+DISPLAY_PT, INLINE_PT = 17.0, 11.0
 
 
 @lru_cache(maxsize=512)

@@ -105,6 +105,23 @@ def context_for(nb, validation: dict | None = None) -> ReportContext:
                          period=period)
 
 
+def run_context(settings: dict, validation: dict | None = None, manifest: dict | None = None) -> ReportContext:
+    """Cover facts of a whole run (hub, deck) from its parameters and validation summary.
+
+    A finished run (``manifest``) keeps the date it was generated unless SOURCE_DATE_EPOCH is set.
+    """
+    lang = settings.get("lang") if settings.get("lang") in LANGUAGES else "en"
+    period = None
+    if validation and validation.get("date_min") and validation.get("date_max"):
+        period = (_as_date(validation["date_min"]), _as_date(validation["date_max"]))
+    generated = generated_date()
+    if manifest and manifest.get("started") and not os.environ.get("SOURCE_DATE_EPOCH"):
+        generated = _as_date(manifest["started"]) or generated
+    return ReportContext(run_title=str(settings.get("run_name") or ""), lang=lang,
+                         as_of=_as_date(settings.get("as_of_date")) or (period[1] if period else None),
+                         period=period, generated=generated)
+
+
 def format_date(day: dt.date, lang: str) -> str:
     """A date in the language's long style: ``31 December 2024`` / ``31 Desember 2024``."""
     from babel.dates import format_date as babel_format

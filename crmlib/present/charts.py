@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib.ticker import FuncFormatter
 
-from crmlib.formatting import format_money, format_percent
+from crmlib.present.numbers import format_money, format_percent
 
 PALETTE = "crest"
 ACCENT = "#1f6f8b"

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from crmlib.cluster import STABILITY_THRESHOLD, KSelection, feature_label
-from crmlib.formatting import format_percent
+from crmlib.cluster.kmeans import STABILITY_THRESHOLD, KSelection, feature_label
+from crmlib.present.numbers import format_percent
 from crmlib.i18n import t
-from crmlib.plots import ACCENT, label, percent_axis
+from crmlib.present.charts import ACCENT, label, percent_axis
 
 _CRITERIA = (("inertia", "cluster_inertia"), ("silhouette", "cluster_silhouette"),
              ("calinski_harabasz", "cluster_calinski_harabasz"),

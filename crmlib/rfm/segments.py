@@ -446,7 +446,7 @@ _DISPLAY = {
 
 def display_table(frame: pd.DataFrame, lang: str = "en", currency: str = "IDR") -> pd.DataFrame:
     """A copy for people: known columns formatted (money, %, counts) and labelled in ``lang``."""
-    from crmlib.formatting import format_money, format_number, format_percent
+    from crmlib.present.numbers import format_money, format_number, format_percent
 
     kinds = {
         "text": lambda v: v, "count": lambda v: format_number(v, 0, lang),
@@ -500,7 +500,7 @@ def headline_figures(segments: pd.DataFrame, tiers: pd.DataFrame, scores: pd.Dat
 
 def conclusion(topic: str, figures: dict, rules: SegmentRules, lang: str = "en") -> str:
     """The one-line "so what" of a chart (label ``rfm_sowhat_<topic>``) filled with ``figures``."""
-    from crmlib.formatting import format_number, format_percent
+    from crmlib.present.numbers import format_number, format_percent
 
     values = {}
     for key, value in figures.items():

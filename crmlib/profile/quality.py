@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 
 from crmlib import validate
-from crmlib.cohorts import as_of_day
+from crmlib.profile.cohorts import as_of_day
 from crmlib.i18n import t
 from crmlib.io import parse_amounts
 from crmlib.privacy import mask_email, mask_phone
-from crmlib.profile import contact_checks, data_categories, is_filled
+from crmlib.profile.database import contact_checks, data_categories, is_filled
 
 SEVERITIES = ("high", "medium", "low")
 
@@ -384,7 +384,7 @@ def quality_alerts(transactions: pd.DataFrame, customers: pd.DataFrame | None = 
 
 def alerts_display(alerts: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """Alerts for people: severity, finding, count, share and the advice sentence, in ``lang``."""
-    from crmlib.formatting import format_number, format_percent
+    from crmlib.present.numbers import format_number, format_percent
 
     return pd.DataFrame({
         t("profile_severity", lang): [t(f"profile_severity_{s}", lang) for s in alerts["severity"]],

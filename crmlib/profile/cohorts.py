@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from crmlib.formatting import format_number, format_percent
+from crmlib.present.numbers import format_number, format_percent
 from crmlib.i18n import t
 from crmlib.io import InputError
 

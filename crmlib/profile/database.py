@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from crmlib import contacts
-from crmlib.cohorts import AVERAGE_YEARLY_RETENTION, PurchaseDays, headline_retention, purchase_arrays
-from crmlib.formatting import format_number, format_percent
+from crmlib.profile.cohorts import AVERAGE_YEARLY_RETENTION, PurchaseDays, headline_retention, purchase_arrays
+from crmlib.present.numbers import format_number, format_percent
 from crmlib.i18n import t
 from crmlib.io import InputError
 
@@ -160,7 +160,7 @@ def customer_profile(transactions: pd.DataFrame, customers: pd.DataFrame | None 
     share_multi_category, multi_category_basis, share_repeat, share_active``.
     Contact figures count distinct customer ids with at least one valid value;
     ``checks`` is :func:`contact_checks` of ``customers`` and ``days`` is
-    :func:`crmlib.cohorts.purchase_arrays` of the transactions, when already computed.
+    :func:`crmlib.profile.cohorts.purchase_arrays` of the transactions, when already computed.
     """
     if int(active_window_days) < 1:
         raise InputError(f"active_window_days must be a positive number of days, not {active_window_days!r}.")
@@ -323,7 +323,7 @@ def key_messages(figures: dict, yearly_retention: pd.DataFrame | None = None, al
                  lang: str = "en", limit: int = 5) -> list[str]:
     """Three to five sentences summarising the profile for the room, in ``lang``.
 
-    Built from the profile figures, the yearly :func:`crmlib.cohorts.retention_by_period` table
+    Built from the profile figures, the yearly :func:`crmlib.profile.cohorts.retention_by_period` table
     (the last complete pair of years is quoted; a partial one is marked) and the data-quality
     alerts; a sentence is skipped when its figures are missing.
     """

@@ -12,10 +12,10 @@ import seaborn as sns
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from crmlib.formatting import format_money, format_number
+from crmlib.present.numbers import format_money, format_number
 from crmlib.i18n import t
-from crmlib.plots import label, money_axis, percent_axis
-from crmlib.rfm import FOUR_R, NO_LONGER, NOT_YET, SegmentRules
+from crmlib.present.charts import label, money_axis, percent_axis
+from crmlib.rfm.segments import FOUR_R, NO_LONGER, NOT_YET, SegmentRules
 
 #: One colour per R of the 4R frame, used wherever segments are drawn.
 FOUR_R_COLOURS = dict(zip(FOUR_R, ("#6a4c93", "#1982c4", "#2a9d8f", "#e76f51")))

@@ -1,0 +1,59 @@
+"""Sentences about the extra models: covariate effects, the likelihood-ratio test and the
+choice of the CLV model, in the report's language (labels in ``labels/ltv_models.yaml``)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from crmlib.present.numbers import format_number, format_percent
+from crmlib.i18n import t
+
+#: |z| above this is significant at the 5 % level (two-sided).
+Z_95 = 1.959964
+
+
+def model_label(name: str, lang: str = "en") -> str:
+    return t(f"ltv_series_{name}", lang)
+
+
+def effect_sentences(effects: pd.DataFrame, references: dict, lang: str = "en") -> list[str]:
+    """One sentence per covariate level, e.g. "Customers with channel Marketplace buy 18 %
+    less often (SE 4 %) and are 1.3× as likely to drop out (SE 0.1) as customers with channel
+    Website." ``effects``: :meth:`~crmlib.ltv.covariates._CovariateModel.effects`;
+    ``references``: the reference level per column (:func:`~crmlib.ltv.covariate_design`)."""
+    sentences = []
+    for row in effects.itertuples(index=False):
+        column, _, level = row.covariate.partition("=")
+        change = row.purchase_ratio - 1.0
+        purchase = t("ltv_effect_more" if change >= 0 else "ltv_effect_less", lang,
+                     pct=format_percent(abs(change), 0, lang))
+        text = t("ltv_effect_sentence", lang, column=column, level=level,
+                 reference=references.get(column, "–"), purchase=purchase,
+                 purchase_se=format_percent(row.purchase_se, 0, lang),
+                 dropout=format_number(row.dropout_ratio, 2, lang),
+                 dropout_se=format_number(row.dropout_se, 2, lang))
+        if abs(row.purchase_z) < Z_95 and abs(row.dropout_z) < Z_95:
+            text += " " + t("ltv_effect_not_significant", lang)
+        sentences.append(text)
+    return sentences
+
+
+def lr_test_sentence(test: dict, covariates, lang: str = "en") -> str:
+    """The likelihood-ratio test against the plain model, in words."""
+    verdict = "ltv_lr_significant" if test["p_value"] < 0.05 else "ltv_lr_not_significant"
+    p_value = test["p_value"]
+    p_text = "< " + format_number(0.001, 3, lang) if p_value < 0.001 else "= " + format_number(p_value, 3, lang)
+    return t("ltv_lr_test", lang, covariates=", ".join(covariates),
+             plain=format_number(test["loglik_plain"], 1, lang),
+             with_covariates=format_number(test["loglik"], 1, lang),
+             statistic=format_number(test["statistic"], 1, lang), df=test["df"],
+             p_value=p_text, verdict=t(verdict, lang))
+
+
+def choice_sentence(table: pd.DataFrame, chosen: str, reason: str, lang: str = "en") -> str:
+    """Why ``chosen`` (from :func:`~crmlib.ltv.comparison.choose_model`) values the customers."""
+    others = table.drop(index=chosen).sort_values("holdout_mae")
+    runner_up = others.index[0] if len(others) else chosen
+    return t(f"ltv_choice_{reason}", lang, model=model_label(chosen, lang),
+             mae=format_number(table.loc[chosen, "holdout_mae"], 3, lang),
+             runner_up=model_label(runner_up, lang),
+             runner_up_mae=format_number(table.loc[runner_up, "holdout_mae"], 3, lang))
