@@ -70,3 +70,12 @@ def test_fit_comparison_on_a_btyd_summary(cdnow):
     record = model_results(models["mbgnbd"])
     assert set(record) == {"params", "se", "loglik", "n_customers", "converged"}
     assert record["n_customers"] == 2357
+
+
+def test_clv_uses_the_compared_models_choice(cdnow):
+    from crmlib.ltv.fitting import fit_clv
+    summary = cdnow.iloc[:800]
+    clv = fit_clv(summary, "1997-09-30", n_draws=20, purchase_models=("mbgnbd", "bgnbd"))
+    assert clv.model == "mbgnbd" and clv.ok
+    assert "mbgnbd" in clv.fits.results() and clv.results()["model"] == "mbgnbd+gamma_gamma"
+    assert clv.note(lang="en") == ""  # the preferred model was used: nothing to explain
