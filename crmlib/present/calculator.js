@@ -129,8 +129,13 @@
         for (var i = 0; i < spec.scales.length; i++) {
           var threshold = spec.scales[i][0];
           if (magnitude >= threshold) {
-            var scaled = magnitude / threshold;
-            return sign + spec.symbol + " " + number(scaled, scaled < 100 ? 1 : 0) + " " + spec.scales[i][1];
+            var scaled = magnitude / threshold, suffix = spec.scales[i][1];
+            if (i > 0 && roundHalfUp(scaled, scaled < 100 ? 1 : 0)[0].length > 3) {
+              scaled = scaled / 1000; suffix = spec.scales[i - 1][1];   // 999.950 rb is 1 jt
+            }
+            var text = number(scaled, scaled < 100 ? 1 : 0);           // CLDR drops a trailing ",0"
+            if (text.slice(-2) === spec.decimal + "0") text = text.slice(0, -2);
+            return sign + spec.symbol + " " + text + suffix;
           }
         }
       }
@@ -139,7 +144,7 @@
     }
     function percent(share, decimals) {
       if (typeof share !== "number" || !isFinite(share)) return spec.missing;
-      return number(100 * share, decimals || 0) + " %";
+      return number(100 * share, decimals || 0) + spec.percent;
     }
     // What a person types: the language's separators, an optional currency symbol or %.
     function parse(text) {

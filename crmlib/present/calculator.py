@@ -220,13 +220,18 @@ def script_json(value) -> str:
 
 
 def format_spec(currency: str, lang: str) -> dict:
-    """How :mod:`crmlib.present.numbers` writes numbers in ``lang``, for the page's formatter."""
+    """How :mod:`crmlib.present.numbers` writes numbers in ``lang``, for the page's formatter.
+
+    ``scales`` pairs a threshold with the text after the number (``" jt"`` in id, ``"M"`` in en,
+    as CLDR writes them); ``percent`` is what follows a percentage (``"%"``).
+    """
     sample = format_number(1234.5, 1, lang)                     # "1,234.5" / "1.234,5"
-    scales = [[threshold, format_money(threshold, currency, lang).rsplit(" ", 1)[1]]
+    symbol = format_money(0.0, currency, lang, short=False).rsplit(" ", 1)[0]
+    scales = [[threshold, format_money(threshold, currency, lang)[len(symbol) + 1:].lstrip("1")]
               for threshold in (1e12, 1e9, 1e6, 1e3)]
-    return {"group": sample[1], "decimal": sample[5], "scales": scales,
-            "symbol": format_money(0.0, currency, lang, short=False).rsplit(" ", 1)[0],
+    return {"group": sample[1], "decimal": sample[5], "scales": scales, "symbol": symbol,
             "whole_currency": sample[5] not in format_money(1.5, currency, lang, short=False),
+            "percent": format_percent(0.5, 0, lang)[len(format_number(50, 0, lang)):],
             "missing": format_number(float("nan"), 0, lang)}
 
 
