@@ -27,6 +27,7 @@ from crmlib import paths, validated
 from crmlib.data import load_data
 from crmlib.io import InputError
 from crmlib.outputs import dumps
+from crmlib.progress import RunProgress, previous_seconds
 from crmlib.params import check_known
 from crmlib.present.deck import write_deck
 from crmlib.present.hub import write_hub
@@ -176,14 +177,14 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
     started = time.time()
     previous_validation_dir = os.environ.get(validated.RUN_DIR_ENV)
     os.environ[validated.RUN_DIR_ENV] = str((work_dir / "validation").resolve())  # validate once
+    stages = RunProgress(progress, [nb.stem for nb in chosen], previous_seconds(final_dir))
     try:
-        _say(progress, f"Validating {Path(settings['transactions']).name} …")
+        stages.validating(settings["transactions"])
         data = load_data(settings["transactions"], settings.get("customers"),
                          **{k: settings[k] for k in LOAD_KEYS if k in settings})
         write_validation(data.validation, work_dir / "validation")
         report = data.report
-        _say(progress, f"  {report['rows_in']} rows in = {report['rows_kept']} kept + "
-                       f"{report['rows_rejected']} quarantined")
+        stages.validated(report)
 
         result = RunResult(run_dir=final_dir)
         _keep_previous_reports(final_dir, work_dir, [nb for nb in notebooks if nb not in chosen])
@@ -191,15 +192,17 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
             if stop_on_error and not result.ok:
                 result.notebooks.append(NotebookResult(notebook.stem, "skipped"))
                 continue
-            _say(progress, f"[{index}/{len(chosen)}] {notebook.stem}")
+            stages.starting(index, len(chosen), notebook.stem)
             own = declared[notebook.stem]
             passed = {k: settings[k] for k in params if k in own}  # data paths already resolved
             if "output_dir" in own:
                 passed["output_dir"] = str((work_dir / notebook.stem).resolve())
-            outcome = _execute(notebook, work_dir / notebook.stem, passed, progress, notebooks_dir)
+            outcome = _execute(notebook, work_dir / notebook.stem, passed, False, notebooks_dir)
             result.notebooks.append(outcome)
+            stages.finished(notebook.stem, outcome.status, outcome.seconds, work_dir / notebook.stem / "results.json")
             if outcome.status == "failed":
-                _say(True, f"  FAILED: {outcome.error}")
+                stages.say(f"  FAILED: {outcome.error}")
+        stages.close()
 
         _write_manifest(work_dir, settings, result, started, report)
         _write_index(work_dir, result, report, settings)
@@ -207,6 +210,7 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
         shutil.rmtree(work_dir, ignore_errors=True)
         raise
     finally:
+        stages.close()
         _restore_env(validated.RUN_DIR_ENV, previous_validation_dir)
     _move_into_place(work_dir, final_dir)
     _say(progress, f"Reports: {final_dir / 'index.html'}")
