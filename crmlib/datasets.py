@@ -31,28 +31,34 @@ def _existing(path: Path) -> Path:
 def load_cdnow(which: str = "sample") -> pd.DataFrame:
     """CDNOW transactions as a canonical frame: customer_id (str), date, amount, quantity.
 
-    ``which="sample"`` reads the 1/10th sample (2,357 customers; ids are the sample's own
-    ids, e.g. ``"00004"``); ``which="master"`` reads all 23,570 customers (5-digit ids).
-    One row per transaction line, in file order: several lines can share a customer and
-    a day (the papers merge them into one purchase, see ``crmlib.ltv``).
+    ``which="sample"`` reads the 1/10th sample (2,357 customers). Its file has two id columns:
+    column 1 is the customer's id in the master file (``"00004"``), column 2 the id in the
+    sample (``"0001"`` … ``"2357"``). ``customer_id`` is the sample id, as in the BTYD
+    walkthrough (``cust.idx = 2``) and lifetimes (``id_sample``); ``master_id`` keeps column 1,
+    so a sample customer can be found in the master file. ``which="master"`` reads all 23,570
+    customers (5-digit ids). One row per transaction line, in file order: several lines can
+    share a customer and a day (the papers merge them into one purchase, see ``crmlib.ltv``).
     """
     if which not in CDNOW_FILES:
         raise ValueError(f"which must be one of {sorted(CDNOW_FILES)}, got {which!r}")
     path = _existing(shared_dataset("cdnow", CDNOW_FILES[which]))
     if which == "sample":
-        names = ["customer_id", "master_id", "date", "quantity", "amount"]
+        names = ["master_id", "customer_id", "date", "quantity", "amount"]
         raw = pd.read_csv(path, sep=r"\s+", header=None, names=names,
-                          dtype={"customer_id": str, "master_id": str, "date": str})
+                          dtype={"master_id": str, "customer_id": str, "date": str})
     else:
         raw = pd.read_csv(path, sep=r"\s+", header=0,
                           dtype={"customer_id": str, "date": str})
         raw = raw.rename(columns={"number_of_cds": "quantity", "dollar_value": "amount"})
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "customer_id": raw["customer_id"].astype(str),
         "date": pd.to_datetime(raw["date"], format="%Y%m%d"),
         "amount": raw["amount"].astype(float),
         "quantity": raw["quantity"].astype("int64"),
     })
+    if which == "sample":
+        frame["master_id"] = raw["master_id"].astype(str)
+    return frame
 
 
 def load_online_retail() -> pd.DataFrame:

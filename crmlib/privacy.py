@@ -47,3 +47,12 @@ def mask_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if column in masked:
             masked[column] = masked[column].map(mask)
     return masked
+
+
+def mask_id(customer_id) -> str:
+    """``C000123`` → ``C***23``: a customer id shown in a report without giving it away
+    (first character and last two kept; ids of four characters or fewer fully masked)."""
+    text = str(customer_id)
+    if len(text) <= 4:
+        return "*" * len(text)
+    return f"{text[0]}***{text[-2:]}"

@@ -31,7 +31,7 @@ from crmlib.progress import RunProgress, previous_seconds
 from crmlib.params import check_known
 from crmlib.present.deck import write_deck
 from crmlib.present.hub import write_hub
-from crmlib.present.pdf import write_pdf_or_warn
+from crmlib.present.pdf import PRINTER as PDF_PRINTER
 from crmlib.present.report import export_report, run_context
 from crmlib.validate import write_validation
 
@@ -207,6 +207,7 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
         _write_manifest(work_dir, settings, result, started, report)
         _write_index(work_dir, result, report, settings)
     except BaseException:
+        PDF_PRINTER.finish()  # no PDF still being written into the folder removed here
         shutil.rmtree(work_dir, ignore_errors=True)
         raise
     finally:
@@ -252,7 +253,7 @@ def _execute(notebook: Path, out_dir: Path, parameters: dict, progress: bool,
 def _export_html(notebook_path: Path, html_path: Path) -> None:
     """The designed, self-contained report (no code, no prompts) and its PDF print."""
     export_report(notebook_path, html_path)
-    write_pdf_or_warn(html_path)
+    PDF_PRINTER.submit(html_path)  # printed while the next notebook runs; awaited in _write_index
 
 
 def _sha256(path) -> str | None:
@@ -294,7 +295,8 @@ def _write_manifest(work_dir: Path, settings: dict, result: RunResult, started: 
 
 
 def _write_index(work_dir: Path, result: RunResult, report: dict, settings: dict) -> None:
-    """The run's slide deck and its hub page ``index.html`` (which links the deck)."""
+    """The reports' PDFs (awaited), the run's slide deck and its hub page ``index.html``."""
+    PDF_PRINTER.finish()
     context = run_context(settings, report)
     write_deck(work_dir, result.notebooks, report, context)
     write_hub(work_dir, result.notebooks, report, context)

@@ -112,6 +112,10 @@ def btyd_summary(transactions: pd.DataFrame, calibration_end=None, observation_e
     ``observation_end``: ``frequency_holdout`` (purchase days in the holdout period
     ``(calibration_end, observation_end]``), ``monetary_value_holdout`` (their mean spend, 0
     without any) and ``duration_holdout``. Indexed by ``customer_id``, sorted.
+
+    Raises :class:`InputError` when the calibration period holds no purchase, when
+    ``observation_end`` is not after ``calibration_end``, or when the holdout period holds no
+    transaction (a holdout check against nothing).
     """
     if time_unit not in DAYS_PER_UNIT:
         raise InputError(f"time_unit must be one of {tuple(DAYS_PER_UNIT)} (parameter `time_unit`), "
@@ -120,12 +124,22 @@ def btyd_summary(transactions: pd.DataFrame, calibration_end=None, observation_e
     unit = DAYS_PER_UNIT[time_unit]
     cal_end = _day_number(_as_of(transactions, calibration_end))
     obs_end = None if observation_end in (None, "") else _day_number(pd.Timestamp(observation_end))
-    if obs_end is not None and obs_end < cal_end:
-        raise InputError(f"observation_end ({observation_end}) is before calibration_end "
-                         f"({calibration_end}); the holdout period would be empty.")
+    cal_text = _day_text(cal_end)
+    if obs_end is not None and obs_end <= cal_end:
+        raise InputError(f"observation_end ({_day_text(obs_end)}) is not after calibration_end ({cal_text}): "
+                         "the holdout period (calibration_end, observation_end] would be empty; set "
+                         "observation_end later than calibration_end, or leave it empty for no holdout.")
     lines = _Lines.from_frame(transactions, last_day=obs_end if obs_end is not None else cal_end)
     daily = lines.daily()
     calibration = daily.select(daily.day <= cal_end).purchases()
+    if len(calibration.customer) == 0:
+        first = f" (the first is on {transactions['date'].min():%Y-%m-%d})" if len(transactions) else ""
+        raise InputError(f"no purchase on or before calibration_end {cal_text}{first}: the calibration "
+                         "period is empty; set `calibration_end` to a later date.")
+    if obs_end is not None and not (daily.day > cal_end).any():
+        raise InputError(f"no transaction in the holdout period after calibration_end {cal_text} up to "
+                         f"observation_end {_day_text(obs_end)} (the last is on {_day_text(int(daily.day.max()))}); "
+                         "set `calibration_end` earlier, or observation_end no later than the last transaction.")
 
     count = calibration.count
     repeats = count - 1
@@ -289,6 +303,11 @@ def _as_of(transactions: pd.DataFrame, as_of_date) -> pd.Timestamp:
         return pd.Timestamp(as_of_date).normalize()
     except (ValueError, TypeError) as err:
         raise InputError(f"as_of_date {as_of_date!r} is not a date; write it as YYYY-MM-DD.") from err
+
+
+def _day_text(day_number: int) -> str:
+    """A day number as YYYY-MM-DD."""
+    return str(_EPOCH + np.timedelta64(int(day_number), "D"))
 
 
 def _day_number(timestamp: pd.Timestamp) -> int:

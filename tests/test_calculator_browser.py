@@ -265,6 +265,7 @@ def test_bad_input_says_what_to_enter(open_page, text):
     message = page.page.locator(".crm-calc-message").inner_text()
     assert "Profit margin" in message and "a percentage from 0 to 100" in message
     assert page.out("profit_today") == ("–", pytest.approx(float("nan"), nan_ok=True))
+    assert page.page.locator(".crm-calc-chart svg").count() == 0
     page.type_into("margin", "30")
     assert page.page.locator(".crm-calc-message").inner_text() == ""
     assert page.out("profit_today")[1] > 0
@@ -318,3 +319,27 @@ def test_hostile_currency_runs_no_script(open_page):
     assert page.requests == [page.url]
     assert calculator_config(client(), currency=hostile)["currency"] == hostile
 
+
+
+def test_node_agrees_too():
+    """A second engine run: the same script under Node.js (skipped where Node is not installed)."""
+    import shutil
+    import subprocess
+    from importlib import resources
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js not installed (a second check only; the browser test is the one CI needs)")
+    script = resources.files("crmlib.present").joinpath("calculator.js").read_text(encoding="utf-8")
+    cases = grid_cases()[:60]
+    config = {"uplift_points": 0.05, "max_retention": 0.99, "band": [0.25, 0.85]}
+    runner = ("global.window = {}; global.document = {readyState: 'complete', querySelectorAll: () => []};\n"
+              + script + "\nconst [cases, config] = JSON.parse(require('fs').readFileSync(0, 'utf8'));\n"
+              "process.stdout.write(JSON.stringify(cases.map(p => { const r = window.crmCalculator.compute(p, config);"
+              " delete r.flows; return r; })));")
+    done = subprocess.run([node, "-e", runner], input=json.dumps([cases, config]), capture_output=True,
+                          text=True, encoding="utf-8", timeout=60, check=True)
+    for case, js in zip(cases, json.loads(done.stdout)):
+        py = calculator_values(figures_of(case), 0.05)
+        for name in MONEY:
+            assert abs(js[name] - py[name]) < RUPIAH, (case, name)

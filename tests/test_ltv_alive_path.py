@@ -57,3 +57,36 @@ def test_alive_path_errors(cdnow_transactions, cdnow_bgnbd):
     first = cdnow_transactions["customer_id"].iloc[0]
     with pytest.raises(ValueError, match="no purchase on or before"):
         alive_path(cdnow_bgnbd, cdnow_transactions, first, "1990-01-01")
+
+
+def test_archetypes_are_distinct_customers_with_their_defining_traits(cdnow, cdnow_bgnbd):
+    from crmlib.ltv.alive_path import alive_archetypes
+    picks = alive_archetypes(cdnow, cdnow_bgnbd)
+    assert list(picks) == ["loyal", "lapsing", "one_time", "newcomer"]
+    assert len(set(picks.values())) == 4
+    alive = np.asarray(cdnow_bgnbd.probability_alive(cdnow["frequency"], cdnow["recency"], cdnow["T"]))
+    alive = pd.Series(alive, index=cdnow.index)
+    assert cdnow.loc[picks["loyal"], "frequency"] >= cdnow["frequency"].quantile(0.95)
+    assert alive[picks["lapsing"]] == alive[cdnow["frequency"] >= 3].min()
+    assert cdnow.loc[picks["one_time"], "frequency"] == 0
+    assert cdnow.loc[picks["one_time"], "T"] == cdnow.loc[cdnow["frequency"] == 0, "T"].max()
+    assert cdnow.loc[picks["newcomer"], "T"] < cdnow.loc[picks["one_time"], "T"]
+
+
+def test_mask_id():
+    from crmlib.privacy import mask_id
+    assert mask_id("C000123") == "C***23"
+    assert mask_id(98765) == "9***65"
+    assert mask_id("AB1") == "***"
+
+
+def test_alive_path_chart_draws_one_line_per_customer(cdnow_transactions, cdnow_bgnbd):
+    import matplotlib
+    matplotlib.use("Agg")
+    from crmlib.ltv.model_plots import archetype_label, plot_alive_paths
+    first = cdnow_transactions["customer_id"].iloc[0]
+    paths = {archetype_label("loyal", "0***01", "id"): alive_path(cdnow_bgnbd, cdnow_transactions, first, "1997-09-30")}
+    ax = plot_alive_paths(paths, lang="id")
+    assert len(ax.get_lines()) == 1
+    assert ax.get_legend().get_texts()[0].get_text() == "Pembeli setia yang sering (0***01)"
+    assert ax.get_title() == "Peluang masih aktif sepanjang riwayat pelanggan"

@@ -55,15 +55,72 @@ def test_tracking_totals(cdnow):
     assert len(table) == 78                                  # 1997-01-01 .. 1998-06-30 in weeks
     # every repeat purchase of the calibration customers, calibration and holdout, lands once
     assert table["actual"].sum() == summary["frequency"].sum() + summary["frequency_holdout"].sum()
-    # the model's total is the sum of E[X(t)] to the end of the data for each customer who
-    # bought (a day with a positive amount; a few CDNOW customers have only $0 days)
-    days = tx.groupby(["customer_id", tx["date"].dt.normalize()])["amount"].sum().reset_index()
-    first = days[days["amount"] > 0].groupby("customer_id")["date"].min()
-    ages = (pd.Timestamp("1998-06-30") - first).dt.days / 7
+    # the model's total is the sum of E[X(t)] for each customer, t = (end of the last day
+    # − first purchase day): every day counts, $0 days included, as btyd_summary counts them
+    first = tx.groupby("customer_id")["date"].min()
+    ages = (pd.Timestamp("1998-07-01") - first).dt.days / 7
+    assert len(first) == len(summary) == 2357
     assert table["bgnbd"].sum() == pytest.approx(np.sum(model.expected_purchases(ages.to_numpy())), rel=1e-9)
     # calibration-period expectations sum to close to the calibration repeats (ML fit property)
     in_cal = table.index <= pd.Timestamp("1997-09-24")
     assert table.loc[in_cal, "bgnbd"].sum() == pytest.approx(summary["frequency"].sum(), rel=0.03)
+
+
+#: BTYD walkthrough (McCarthy & Wadsworth, "Buy 'Til You Die - A Walkthrough", CDNOW sample,
+#: Pareto/NBD fitted to 1997-09-30), ``cum.tracking[,20:25]`` and ``inc.tracking[,20:25]``;
+#: lifetimes quotes the same figures in test_expected_cumulative_transactions_equals_r_btyd_walktrough.
+BTYD_CUMULATIVE_WEEKS_20_25 = {"actual": [1359, 1414, 1484, 1517, 1573, 1672],
+                               "expected": [1309, 1385, 1460, 1533, 1604, 1674]}
+BTYD_INCREMENTAL_WEEKS_20_25 = {"actual": [73, 55, 70, 33, 56, 99],
+                                "expected": [78.31, 76.42, 74.65, 72.98, 71.41, 69.93]}
+#: lifetimes test_expected_cumulative_transactions_date_index: BG/NBD fitted on the daily CDNOW
+#: summary to 1997-09-30, cumulative repeat purchases at the end of 1997-01-11 … 1997-01-14.
+LIFETIMES_DAILY = {"1997-01-11": (11, 10.67), "1997-01-12": (12, 12.67), "1997-01-13": (15, 14.87),
+                   "1997-01-14": (19, 17.24)}
+
+
+def test_tracking_matches_the_btyd_walkthrough(cdnow):
+    from crmlib.ltv.pareto_nbd import ParetoNBDModel
+    from crmlib.summary import btyd_summary
+    tx, _ = cdnow
+    calibration = btyd_summary(tx, "1997-09-30", "1998-06-30", "W")
+    model = ParetoNBDModel().fit(calibration)
+    table = tracking(tx, "1997-09-30", "1998-06-30", {"pareto_nbd": model}, time_unit="W")
+    weeks = slice(19, 25)  # weeks 20-25
+    cumulative = table.cumsum().iloc[weeks]
+    assert cumulative["actual"].tolist() == BTYD_CUMULATIVE_WEEKS_20_25["actual"]
+    assert cumulative["pareto_nbd"].round().tolist() == BTYD_CUMULATIVE_WEEKS_20_25["expected"]
+    assert table["actual"].iloc[weeks].tolist() == BTYD_INCREMENTAL_WEEKS_20_25["actual"]
+    np.testing.assert_allclose(table["pareto_nbd"].iloc[weeks], BTYD_INCREMENTAL_WEEKS_20_25["expected"],
+                               atol=0.015)  # our own fit of the walkthrough's model: within 0.015
+
+
+def test_daily_tracking_matches_lifetimes(cdnow):
+    from crmlib.summary import btyd_summary
+    tx, _ = cdnow
+    daily = btyd_summary(tx, "1997-09-30", None, "D")
+    model = BetaGeoModel().fit(daily["frequency"], daily["recency"], daily["T"])
+    for day, (actual, expected) in LIFETIMES_DAILY.items():
+        table = tracking(tx, "1997-09-30", day, {"bgnbd": model}, time_unit="D")
+        assert table["actual"].sum() == actual, day
+        assert table["bgnbd"].sum() == pytest.approx(expected, abs=0.005), day
+
+
+def test_tracking_counts_purchase_days_as_btyd_summary_does():
+    """A day netting to $0 is a purchase, a day netting below 0 a return (crmlib.summary)."""
+    from crmlib.summary import btyd_summary
+    tx = pd.DataFrame({
+        "customer_id": ["a", "a", "a", "a", "a", "b", "b"],
+        "date": pd.to_datetime(["2024-01-01", "2024-01-03", "2024-01-03", "2024-01-05", "2024-01-20",
+                                "2024-01-02", "2024-01-09"]),
+        "amount": [10.0, 5.0, -5.0, -3.0, 0.0, 4.0, 6.0]})  # a: $0 day, return day, $0 line
+    summary = btyd_summary(tx, "2024-01-10", "2024-01-31", "D")
+    model = bgnbd_with(PUBLISHED_BGNBD)
+    table = tracking(tx, "2024-01-10", "2024-01-31", {"bgnbd": model}, time_unit="D")
+    assert summary.loc["a", "frequency"] == 1 and summary.loc["a", "frequency_holdout"] == 1
+    assert table["actual"].sum() == (summary["frequency"] + summary["frequency_holdout"]).sum() == 3
+    # each customer's expectation runs from his first day to the end of the last: 31 and 30 days
+    assert table["bgnbd"].sum() == pytest.approx(float(np.sum(model.expected_purchases(np.array([31.0, 30.0])))))
 
 
 def test_frequency_histogram_zero_class_matches_closed_form():

@@ -327,6 +327,37 @@ def test_conditional_expectations_agree_with_closed_forms():
         assert np.all(np.diff(path, axis=0) > 0)
 
 
+def test_probabilities_stay_in_0_1_when_the_last_purchase_is_at_T():
+    """t_x = T: the customer bought at T, so P(alive at T) is exactly 1 under Pareto/NBD (a
+    BG/NBD customer may drop out right after a purchase: below 1); never above 1."""
+    pn = ParetoNBDModel().with_params(list(PUBLISHED_PARETO.values()))
+    bg = BetaGeoModel().with_params(list(PUBLISHED_BGNBD.values()))
+    x = np.arange(1.0, 80.0)
+    for T in (0.5, 38.86, 78.0, 500.0):
+        alive = np.asarray(pn.probability_alive(x, np.full_like(x, T), np.full_like(x, T)))
+        assert np.all(alive <= 1.0) and np.allclose(alive, 1.0, rtol=0, atol=1e-12), T
+        grid = np.asarray(pn.probability_alive(x, np.full_like(x, T) * 0.99, np.full_like(x, T)))
+        assert np.all((grid >= 0.0) & (grid < 1.0))
+        assert np.all(np.asarray(bg.probability_alive(x, np.full_like(x, T), np.full_like(x, T))) < 1.0)
+
+
+def test_a_zero_horizon_expects_zero_purchases():
+    """E[Y(0) | history] = 0 for every customer, in groups large enough for the series path."""
+    pn = ParetoNBDModel().with_params(list(PUBLISHED_PARETO.values()))
+    bg = BetaGeoModel().with_params(list(PUBLISHED_BGNBD.values()))
+    x = np.repeat([0.0, 1.0, 4.0], 100)
+    t_x = np.where(x > 0, 20.0, 0.0)
+    T = np.full_like(x, 38.0)
+    for model in (bg, pn):
+        for horizon in (0, 0.0, np.zeros_like(x)):
+            expected = np.asarray(model.conditional_expected_purchases(horizon, x, t_x, T))
+            assert expected.shape == x.shape and np.all(expected == 0.0) and not np.signbit(expected).any()
+        path = model.conditional_expected_purchases_path([0.0, 1.0], x, t_x, T)
+        assert np.all(path[0] == 0.0) and np.all(path[1] > 0.0)
+    mixed = np.asarray(bg.conditional_expected_purchases(np.tile([0.0, 13.0], 150), x, t_x, T))
+    assert np.all(mixed[::2] == 0.0) and np.all(mixed[1::2] > 0.0)
+
+
 def test_time_to_next_purchase_definitions():
     bg = BetaGeoModel().with_params(list(PUBLISHED_BGNBD.values()))
     x, t_x, T = np.array([0, 2, 10]), np.array([0.0, 20.0, 30.0]), np.array([30.0, 30.0, 31.0])

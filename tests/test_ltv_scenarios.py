@@ -240,6 +240,19 @@ def test_calibration_split_default_is_last_half_year():
     assert (cal_end - pd.Timestamp("2024-01-01")).days == pytest.approx(2 * (end - cal_end).days, abs=1)
 
 
+def test_calibration_split_of_an_export_ending_before_as_of_date():
+    """The holdout is judged where the export has data: it ends at the last transaction day,
+    not at a later as_of_date (whose days after the export would count as 'no purchases')."""
+    from crmlib.ltv.split import calibration_split
+    from crmlib.summary import btyd_summary
+    tx = _tx([("A", "2023-01-01", 1), ("A", "2024-03-01", 1), ("B", "2023-02-01", 1), ("B", "2024-05-31", 1)])
+    cal_end, end = calibration_split(tx, as_of_date="2024-12-31", time_unit="W")
+    assert (cal_end, end) == (pd.Timestamp("2023-12-11"), pd.Timestamp("2024-05-31"))  # 2/3 : 1/3
+    summary = btyd_summary(tx, cal_end, end, "W")  # a holdout with transactions: no error
+    assert summary["frequency_holdout"].sum() == 2
+    assert calibration_split(tx, as_of_date="2024-04-30")[1] == pd.Timestamp("2024-04-30")
+
+
 def test_calibration_split_checks_the_date():
     from crmlib.ltv.split import calibration_split
     tx = _tx([("A", "2023-01-01", 1), ("A", "2024-12-31", 1)])

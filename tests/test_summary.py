@@ -190,8 +190,23 @@ def test_btyd_known_answers_in_weeks_and_days():
 
 
 def test_btyd_rejects_holdout_before_calibration():
-    with pytest.raises(InputError, match="before calibration_end"):
+    with pytest.raises(InputError, match=r"observation_end \(2024-01-01\) is not after calibration_end"):
         btyd_summary(BTYD, "2024-02-01", "2024-01-01")
+
+
+def test_btyd_says_what_is_wrong_with_an_empty_period():
+    """Instead of an empty frame or a holdout of length 0: what is wrong and what to set."""
+    last = BTYD["date"].max().normalize()
+    with pytest.raises(InputError, match=r"is not after calibration_end.*holdout period .* would be empty"):
+        btyd_summary(BTYD, last, last)
+    with pytest.raises(InputError, match=r"no purchase on or before calibration_end 2023-06-30 \(the first is on "
+                                         r"2024-01-01\).*`calibration_end` to a later date"):
+        btyd_summary(BTYD, "2023-06-30", "2024-03-31")
+    with pytest.raises(InputError, match="calibration period is empty"):
+        btyd_summary(BTYD, "2023-06-30")
+    with pytest.raises(InputError, match=r"no transaction in the holdout period after calibration_end "
+                                         r"2024-03-31 up to observation_end 2024-06-30"):
+        btyd_summary(BTYD, "2024-03-31", "2024-06-30")
 
 
 def read_cdnow_master() -> pd.DataFrame:

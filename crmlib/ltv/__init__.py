@@ -24,6 +24,7 @@ from crmlib.ltv.covariates import BetaGeoCovariateModel, ParetoNBDCovariateModel
 from crmlib.ltv.gamma_gamma import GammaGammaModel
 from crmlib.ltv.gamma_gamma_individual import GammaGammaModelIndividual
 from crmlib.ltv.mbgnbd import ModifiedBetaGeoModel
+from crmlib.ltv.opportunities import opportunity_summary
 from crmlib.ltv.pareto_nbd import ParetoNBDModel
 from crmlib.ltv.predict import (clv_interval, customer_lifetime_value, expected_purchases_in_days,
                                 next_purchase_date)
@@ -35,7 +36,7 @@ __all__ = [
     "BetaGeoModel", "ModifiedBetaGeoModel", "ParetoNBDModel", "BetaGeoBetaBinomModel",
     "GammaGammaModel", "GammaGammaModelIndividual", "BetaGeoCovariateModel",
     "ParetoNBDCovariateModel", "covariate_design", "alive_path", "compare_models", "choose_model",
-    "load_donations", "ModelIdentificationError",
+    "load_donations", "opportunity_summary", "ModelIdentificationError",
     "NotFittedError", "compress_rows", "customer_lifetime_value", "clv_interval",
     "expected_purchases_in_days", "next_purchase_date", "holdout_table",
     "simulate_bgnbd", "simulate_mbgnbd", "simulate_pareto_nbd", "simulate_bgbb",

@@ -56,3 +56,42 @@ def alive_path(model, transactions: pd.DataFrame, customer_id, end, freq: str = 
     alive = np.asarray(model.probability_alive(frequency, recency, T), float)
     return pd.DataFrame({"date": grid, "frequency": frequency.astype("int64"), "recency": recency,
                          "T": T, "p_alive": alive})
+
+
+#: The archetypes of :func:`alive_archetypes`, in chart order.
+ARCHETYPES = ("loyal", "lapsing", "one_time", "newcomer")
+
+
+def alive_archetypes(summary: pd.DataFrame, model) -> dict:
+    """One customer per archetype from a BTYD summary (indexed by customer_id), for the
+    alive-path chart: ``loyal`` (the most repeat purchases, most likely alive among the top
+    5 %), ``lapsing`` (3+ repeat purchases, least likely alive), ``one_time`` (no repeat
+    purchase, the longest observed) and ``newcomer`` (no repeat purchase yet, the shortest
+    observed with T >= 10 % of the longest). Ties go to the smallest customer_id; an
+    archetype without a candidate is left out; a customer appears once."""
+    alive = pd.Series(np.asarray(model.probability_alive(summary["frequency"], summary["recency"],
+                                                         summary["T"]), float), index=summary.index)
+    frame = summary.assign(p_alive=alive).sort_index()
+    chosen: dict = {}
+
+    def pick(candidates, by, ascending):
+        candidates = candidates[~candidates.index.isin(list(chosen.values()))]
+        if candidates.empty:
+            return None
+        order = candidates.reset_index().sort_values([by, candidates.index.name or "index"],
+                                                     ascending=[ascending, True], kind="mergesort")
+        return order.iloc[0][candidates.index.name or "index"]
+
+    top = frame[frame["frequency"] >= frame["frequency"].quantile(0.95)]
+    picks = {
+        "loyal": (top[top["frequency"] > 0], "p_alive", False),
+        "lapsing": (frame[frame["frequency"] >= 3], "p_alive", True),
+        "one_time": (frame[frame["frequency"] == 0], "T", False),
+        "newcomer": (frame[(frame["frequency"] == 0) & (frame["T"] >= 0.1 * frame["T"].max())], "T", True),
+    }
+    for name in ARCHETYPES:
+        candidates, by, ascending = picks[name]
+        customer = pick(candidates, by, ascending)
+        if customer is not None:
+            chosen[name] = customer
+    return chosen

@@ -201,9 +201,10 @@ class BetaGeoModel(RepeatPurchaseModel):
         b = b + self._shift
         t = np.broadcast_to(np.asarray(t, float), x.shape)
         alive = np.asarray(self.probability_alive(x, t_x, T_))
-        if np.all(t == t[0]):
+        if t.size and np.all(t == t[0]):
             return output_like(frequency, alive * _alive_counts(r, alpha, a, b, x, T_, t[:1])[0])
-        return output_like(frequency, alive * _expected_count(r, alpha + T_, a, b + x, x, t))
+        counts = np.where(t > 0, _expected_count(r, alpha + T_, a, b + x, x, t), 0.0)
+        return output_like(frequency, alive * counts)
 
     def conditional_expected_purchases_path(self, times, frequency, recency, T) -> np.ndarray:
         """E[Y(t) | history] for each t in ``times``: array (len(times), customers)."""
@@ -245,8 +246,9 @@ def _alive_counts(r, alpha, a, b, x, T, times):
 
     Grouped by frequency, a power series in z = t/(alpha+T+t) with shared coefficients
     (Horner); tiny groups and z above 0.95 go to :func:`_expected_count` (scipy hyp2f1).
+    A horizon of 0 expects 0 purchases.
     """
-    out = np.empty((times.size, x.size))
+    out = np.zeros((times.size, x.size))
     order = np.lexsort((T, x))  # by frequency, then age: z is monotone within a group
     xs, Ts = x[order], T[order]
     starts = np.concatenate([[0], np.flatnonzero(np.diff(xs)) + 1, [xs.size]])
@@ -257,7 +259,8 @@ def _alive_counts(r, alpha, a, b, x, T, times):
         z_top = float(times.max() / (alpha + Ts[lo] + times.max()))
         if hi - lo < _SERIES_MIN_ROWS or z_top > _SERIES_MAX_Z:
             for i, t in enumerate(times):
-                out[i, order[lo:hi]] = _expected_count(r, alpha + Ts[lo:hi], a, b + xv, xv, t)
+                if t > 0:
+                    out[i, order[lo:hi]] = _expected_count(r, alpha + Ts[lo:hi], a, b + xv, xv, t)
             continue
         q = _count_coefficients(r, a, b, c, 800)
         abs_q = np.abs(q)
@@ -265,6 +268,8 @@ def _alive_counts(r, alpha, a, b, x, T, times):
             Tb = Ts[block:min(block + _BLOCK, hi)]
             rows = order[block:block + Tb.size]
             for i, t in enumerate(times):
+                if t <= 0:
+                    continue  # nothing can happen in no time (and the series has no terms)
                 z = t / (alpha + Tb + t)
                 size = abs_q * (t / (alpha + Tb[0] + t)) ** powers
                 keep = np.nonzero(size > 1e-16 * size.max())[0]

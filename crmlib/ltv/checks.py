@@ -83,10 +83,14 @@ def tracking(transactions: pd.DataFrame, calibration_end, observation_end, model
     """Repeat purchases per period of the customers who bought by ``calibration_end``.
 
     Periods are weeks (time unit D or W) or 30.4375-day months (M), counted back from
-    ``observation_end`` to the first purchase day in the data (the first may be partial). ``actual`` counts purchase days
-    (positive net amount per customer and day) after each customer's first; each model's
-    column is the expected number for the same customers, from their first purchase days.
-    Index: period start dates.
+    ``observation_end`` to the first purchase day in the data (the first may be partial).
+    ``actual`` counts purchase days after each customer's first, as
+    :func:`crmlib.summary.btyd_summary` counts them (a customer's day netting to zero or more;
+    a day netting below zero is a return). Each model's column is the expected number for the
+    same customers: a customer whose first purchase is on day ``f`` contributes
+    ``E[X(edge − f)]`` up to a period's end ``edge`` (the day after its last day), the age
+    BTYD's ``pnbd.ExpectedCumulativeTransactions`` and lifetimes'
+    ``expected_cumulative_transactions`` use. Index: period start dates.
     """
     unit_days = DAYS_PER_UNIT[check_time_unit(time_unit)]
     period_days = 7.0 if time_unit in ("D", "W") else DAYS_PER_UNIT["M"]
@@ -94,7 +98,7 @@ def tracking(transactions: pd.DataFrame, calibration_end, observation_end, model
     obs_end = pd.Timestamp(observation_end).normalize()
     daily = (transactions.assign(day=transactions["date"].dt.normalize())
              .groupby(["customer_id", "day"], sort=False)["amount"].sum().reset_index())
-    daily = daily[(daily["amount"] > 0) & (daily["day"] <= obs_end)]
+    daily = daily[(daily["amount"] >= 0) & (daily["day"] <= obs_end)]  # btyd_summary's purchase days
     first = daily.groupby("customer_id")["day"].transform("min")
     daily = daily[first <= cal_end].assign(first=first[first <= cal_end])
     start = daily["day"].min()
@@ -109,11 +113,10 @@ def tracking(transactions: pd.DataFrame, calibration_end, observation_end, model
     offsets = (cohorts.index - start).days.to_numpy(dtype=float)
     sizes = cohorts.to_numpy(dtype=float)
     # a purchase on day k falls in period j when edges[j] <= k < edges[j+1]; expected repeats
-    # up to the end of day k for a customer who started on day f: E[X((k + 1 - f) / unit)]
+    # before day `edge` for a customer who started on day f: E[X((edge - f) / unit)]
     for name, model in models.items():
-        ages = np.clip(edges_days[None, :] - offsets[:, None] - 1.0, 0.0, None) / unit_days
+        ages = np.clip(edges_days[None, :] - offsets[:, None], 0.0, None) / unit_days
         cumulative = np.asarray(model.expected_purchases(ages.ravel()), dtype=float).reshape(ages.shape)
-        cumulative = np.where(edges_days[None, :] - 1.0 >= offsets[:, None], cumulative, 0.0)
         table[name] = np.diff(sizes @ cumulative)
     return table
 

@@ -135,6 +135,11 @@ class _CovariateModel(RepeatPurchaseModel):
         self.param_names = (*plain.param_names, *(f"purchase:{c}" for c in self.covariate_names_),
                             *(f"dropout:{c}" for c in self.covariate_names_))
         data = self._group_data(x, t_x, T_, w, Z)
+        start_data = data
+        if x.size > self.warm_start_rows:  # search on a subsample, Newton steps on all rows
+            rows = np.sort(np.random.default_rng(self.random_state).choice(
+                x.size, size=self.warm_start_rows, replace=False))
+            start_data = self._group_data(x[rows], t_x[rows], T_[rows], w[rows], Z[rows])
         k = Z.shape[1]
         start = np.concatenate([plain._theta(), np.ones(2 * k)])
         time_scale = float(np.average(T_, weights=w))
@@ -142,7 +147,8 @@ class _CovariateModel(RepeatPurchaseModel):
                                      for n in plain.param_names], np.zeros(2 * k)])
         objective = penalised(self._loglik, self.penalizer_coef, log_scale)
         with single_threaded_blas():
-            optimum = maximise(objective, data, data, [start], float(w.sum()), self.param_names, log_scale)
+            optimum = maximise(objective, data, start_data, [start], float(w.sum()), self.param_names,
+                               log_scale)
         return self._store_fit(optimum, float(self._loglik(optimum.theta, data, 0)[0]), float(w.sum()))
 
     def _group_data(self, x, t_x, T, w, Z) -> _CovData:
@@ -233,6 +239,27 @@ class _CovariateModel(RepeatPurchaseModel):
     def conditional_expected_purchases_path(self, times, frequency, recency, T, covariates):
         x, t_x, T_, _ = coerce_rfm(frequency, recency, T)
         return self._by_group("conditional_expected_purchases_path", covariates, (x, t_x, T_), times)
+
+    def conditional_probability_of_n_purchases(self, n, t, frequency, recency, T, covariates):
+        x, t_x, T_, _ = coerce_rfm(frequency, recency, T)
+        return output_like(frequency, self._by_group("conditional_probability_of_n_purchases", covariates,
+                                                     (x, t_x, T_), n, t))
+
+    def time_to_next_purchase(self, frequency, recency, T, covariates, statistic: str = "median"):
+        x, t_x, T_, _ = coerce_rfm(frequency, recency, T)
+        return output_like(frequency, self._by_group("time_to_next_purchase", covariates, (x, t_x, T_),
+                                                     statistic=statistic))
+
+    def probability_of_n_purchases(self, n, t, covariates):
+        """P(X(t) = n) of a new customer with each row of ``covariates``."""
+        Z = np.asarray(covariates, float)
+        zeros = np.zeros(Z.shape[0])
+        return self._by_group("conditional_probability_of_n_purchases", Z, (zeros, zeros, np.full_like(zeros, 1e-12)),
+                              n, t)
+
+    def log_likelihood(self, frequency, recency=None, T=None, covariates=None, weights=None) -> float:
+        x, t_x, T_, w = coerce_rfm(frequency, recency, T, weights)
+        return float(self._loglik(self._theta(), self._group_data(x, t_x, T_, w, np.asarray(covariates, float)), 0)[0])
 
     # -- effects and test -------------------------------------------------------------------------
     def _dropout_ratio(self, log_theta, j: int) -> float:  # pragma: no cover - abstract

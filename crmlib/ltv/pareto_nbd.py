@@ -256,7 +256,8 @@ class ParetoNBDModel(RepeatPurchaseModel):
         r, alpha, s, beta = theta
         log_e = -(r + x) * np.log(alpha + T_) - s * np.log(beta + T_)
         out = np.empty_like(T_)
-        out[order] = np.exp(log_e - np.logaddexp(u1, u2))
+        # a probability: rounding in the log-sum can overshoot 1 by ~1e-14 when t_x = T
+        out[order] = np.clip(np.exp(log_e - np.logaddexp(u1, u2)), 0.0, 1.0)
         if np.any(np.asarray(future_t) != 0):
             out = out * self._survival(future_t, x, T_given)
         return output_like(frequency, out)
@@ -322,7 +323,7 @@ class ParetoNBDModel(RepeatPurchaseModel):
 def _power_ratio(y, s):
     """(1 - y^(s-1)) / (s-1), continuous at s = 1 (where it is -log y)."""
     log_y = np.log(y)
-    return -log_y * exprel((s - 1.0) * log_y)
+    return (0.0 - log_y) * exprel((s - 1.0) * log_y)  # 0.0 - 0.0 is +0: a zero horizon gives 0, not -0
 
 
 _PMF_CHUNK = 8_192

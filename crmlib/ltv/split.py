@@ -19,8 +19,10 @@ def calibration_split(transactions: pd.DataFrame, calibration_end=None, as_of_da
                       time_unit: str = "W") -> tuple[pd.Timestamp, pd.Timestamp]:
     """``(calibration_end, observation_end)`` as normalised dates.
 
-    ``observation_end`` is ``as_of_date`` (default: the last transaction day). An explicit
-    ``calibration_end`` must fall after the first purchase and before ``observation_end``.
+    ``observation_end`` is ``as_of_date``, or the last transaction day when the data end
+    earlier (or no ``as_of_date`` is given): the holdout is judged only over days the export
+    covers. An explicit ``calibration_end`` must fall after the first purchase and before
+    ``observation_end``.
     """
     if time_unit not in DEFAULT_HOLDOUT:
         raise InputError(f"time_unit={time_unit!r}: expected one of {sorted(DEFAULT_HOLDOUT)} "
@@ -28,7 +30,8 @@ def calibration_split(transactions: pd.DataFrame, calibration_end=None, as_of_da
     if transactions.empty:
         raise InputError("no transactions: nothing to split into calibration and holdout.")
     first = transactions["date"].min().normalize()
-    end = (pd.Timestamp(as_of_date) if as_of_date not in (None, "") else transactions["date"].max()).normalize()
+    last = transactions["date"].max().normalize()
+    end = last if as_of_date in (None, "") else min(pd.Timestamp(as_of_date).normalize(), last)
     if calibration_end in (None, ""):
         cal_end = end - DEFAULT_HOLDOUT[time_unit]
         if cal_end - first < 2 * (end - cal_end):

@@ -168,6 +168,8 @@ def uplift_sentence(figures: CalculatorFigures, uplift_points: float = 0.05, lan
 
 #: File in a notebook's output folder holding the calculator's tables for the deck.
 CALCULATOR_FILE = "calculator.json"
+#: The calculator's element id in a report (the hub links ``report.html#what-if-calculator``).
+CALCULATOR_ANCHOR = "what-if-calculator"
 
 
 def record_calculator(out, figures: CalculatorFigures, uplift_points: float = 0.05, currency: str = "IDR",
@@ -218,13 +220,18 @@ def script_json(value) -> str:
 
 
 def format_spec(currency: str, lang: str) -> dict:
-    """How :mod:`crmlib.present.numbers` writes numbers in ``lang``, for the page's formatter."""
+    """How :mod:`crmlib.present.numbers` writes numbers in ``lang``, for the page's formatter.
+
+    ``scales`` pairs a threshold with the text after the number (``" jt"`` in id, ``"M"`` in en,
+    as CLDR writes them); ``percent`` is what follows a percentage (``"%"``).
+    """
     sample = format_number(1234.5, 1, lang)                     # "1,234.5" / "1.234,5"
-    scales = [[threshold, format_money(threshold, currency, lang).rsplit(" ", 1)[1]]
+    symbol = format_money(0.0, currency, lang, short=False).rsplit(" ", 1)[0]
+    scales = [[threshold, format_money(threshold, currency, lang)[len(symbol) + 1:].lstrip("1")]
               for threshold in (1e12, 1e9, 1e6, 1e3)]
-    return {"group": sample[1], "decimal": sample[5], "scales": scales,
-            "symbol": format_money(0.0, currency, lang, short=False).rsplit(" ", 1)[0],
+    return {"group": sample[1], "decimal": sample[5], "scales": scales, "symbol": symbol,
             "whole_currency": sample[5] not in format_money(1.5, currency, lang, short=False),
+            "percent": format_percent(0.5, 0, lang)[len(format_number(50, 0, lang)):],
             "missing": format_number(float("nan"), 0, lang)}
 
 
@@ -316,7 +323,7 @@ def calculator_html(figures: CalculatorFigures, pak_budi: CalculatorFigures | No
             f'<div class="crm-calc-chart"></div>'
             f'<div class="crm-calc-lines"><p data-out="base_note"></p><div class="crm-calc-tiles">{base}</div>'
             f'<p data-out="uplift"></p></div></div></div></div>')
-    return (f'<div class="crm-calc" id="{uid}" lang="{lang}"><style>{_asset("calculator.css")}</style>'
+    return (f'<div class="crm-calc" id="{CALCULATOR_ANCHOR}" lang="{lang}"><style>{_asset("calculator.css")}</style>'
             f'<script type="application/json" class="crm-calc-config">{config_json}</script>'
             + (f'<h3>{html.escape(t("calc_title", lang))}</h3>' if heading else "")
             + f'{static}{live}'

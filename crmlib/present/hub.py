@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crmlib.i18n import t
+from crmlib.present.calculator import CALCULATOR_ANCHOR, recorded_calculator
 from crmlib.present.report import STYLESHEET, ReportContext, cover_facts
 from crmlib.present.summary import RESULTS_KEY, inline_text
 
@@ -122,6 +123,9 @@ def hub_html(run_dir: Path, entries: list[ReportEntry], validation: dict, contex
     for entry in entries:
         title = e(entry.title(lang))
         link = f'<a href="{e(entry.name)}/report.html">{title}</a>' if entry.has_report else title
+        if entry.has_report and recorded_calculator(entry.folder):
+            link += (f' · <a href="{e(entry.name)}/report.html#{CALCULATOR_ANCHOR}">'
+                     f'{e(t("calc_hub_link", lang))}</a>')
         status = f'<span class="status status-{entry.status}">{e(t(f"hub_status_{entry.status}", lang))}</span>'
         detail = f'<div class="footnote">{e(entry.error)}</div>' if entry.error else ""
         rows.append(f"<tr><td>{link}</td><td>{e(entry.question(lang))}{detail}</td><td>{status}</td></tr>")

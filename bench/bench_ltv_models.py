@@ -1,0 +1,143 @@
+"""Benchmark of the extra lifetime-value fitters (issue 13) against BG/NBD's own fit time.
+
+Customer base: ``--n`` distinct customers (continuous times, no two rows alike) from two
+regimes — three quarters occasional buyers, a quarter heavy buyers who stay longer — across
+three acquisition channels with their own purchase and dropout multipliers. Each fitter runs
+on these customers in the same process, with single-threaded BLAS:
+
+- reference: BG/NBD ``BetaGeoModel().fit``;
+- MBG/NBD on the same rows; BG/NBD with the channel covariates (includes its plain fit);
+- BG/BB on the same customers' yearly opportunities (8 years, discrete histories);
+- Gamma-Gamma on individual amounts (every repeat purchase's amount) vs on the means.
+
+Ratios are fit CPU seconds / BG/NBD fit CPU seconds (target: within 3). Pareto/NBD with covariates is
+timed against the plain Pareto/NBD on ``--pareto-n`` customers (it is slower per row).
+Usage: python bench/bench_ltv_models.py [--n 1000000] [--out bench/results/ltv_models.json]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import machine, write_json  # noqa: E402
+from crmlib.ltv import (BetaGeoBetaBinomModel, BetaGeoCovariateModel, BetaGeoModel,  # noqa: E402
+                        GammaGammaModel, GammaGammaModelIndividual, ModifiedBetaGeoModel,
+                        ParetoNBDCovariateModel, ParetoNBDModel, simulate_bgbb, simulate_bgnbd,
+                        simulate_pareto_nbd)
+
+REGIMES = [(0.75, {"r": 0.25, "alpha": 4.5, "a": 0.8, "b": 2.4}),     # occasional buyers
+           (0.25, {"r": 1.5, "alpha": 3.0, "a": 0.5, "b": 6.0})]      # heavy buyers
+PARETO_REGIMES = [(0.75, {"r": 0.55, "alpha": 10.6, "s": 0.6, "beta": 11.7}),
+                  (0.25, {"r": 1.5, "alpha": 3.0, "s": 0.4, "beta": 30.0})]
+CHANNELS = [("web", 0.5, 0.0, 0.0), ("store", 0.3, 0.3, -0.4), ("marketplace", 0.2, -0.2, 0.5)]
+BGBB_REGIMES = [(0.75, {"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.8}),
+                (0.25, {"alpha": 3.0, "beta": 0.5, "gamma": 0.3, "delta": 5.0})]
+
+
+def customer_base(n: int, seed: int, regimes, scales, simulate):
+    """Distinct customers: regime mixture x channel, T uniform in (1, 78) weeks."""
+    rng = np.random.default_rng(seed)
+    regime = rng.choice(len(regimes), n, p=[share for share, _ in regimes])
+    channel = rng.choice(len(CHANNELS), n, p=[c[1] for c in CHANNELS])
+    T = rng.uniform(1.0, 78.0, n)
+    parts = []
+    for g, (_, params) in enumerate(regimes):
+        for c, (_, _, gp, gd) in enumerate(CHANNELS):
+            rows = np.flatnonzero((regime == g) & (channel == c))
+            scaled = dict(params)
+            scaled[scales[0]] *= np.exp(-gp)
+            scaled[scales[1]] *= np.exp(-gd)
+            part = simulate(rows.size, scaled, T[rows], seed=seed + 10 * g + c)
+            part.index = rows
+            parts.append(part)
+    summary = pd.concat(parts).sort_index()
+    dummies = pd.DataFrame({f"channel={name}": (channel == c).astype(float)
+                            for c, (name, *_) in enumerate(CHANNELS) if c > 0})
+    return summary, dummies
+
+
+def individual_amounts(frequency: np.ndarray, seed: int):
+    """One amount per repeat purchase: Gamma(6, nu) with nu ~ Gamma(3.7, 15)."""
+    rng = np.random.default_rng(seed)
+    buyers = np.flatnonzero(frequency > 0)
+    nu = rng.gamma(3.74, 1 / 15.44, buyers.size)
+    ids = np.repeat(buyers, frequency[buyers].astype(int))
+    amounts = rng.gamma(6.25, 1 / np.repeat(nu, frequency[buyers].astype(int)))
+    return ids, amounts
+
+
+def timed(function):
+    """Result and CPU seconds of the process (on a shared, busy machine wall time mostly
+    measures the neighbours; the fits are single-threaded)."""
+    start = time.process_time()
+    result = function()
+    return result, round(time.process_time() - start, 2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--pareto-n", type=int, default=20_000)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+
+    summary, dummies = customer_base(args.n, 1, REGIMES, ("alpha", "b"), simulate_bgnbd)
+    distinct = int((~summary.duplicated(["frequency", "recency", "T"])).sum())
+    bg, bg_s = timed(lambda: BetaGeoModel().fit(summary))
+    mbg, mbg_s = timed(lambda: ModifiedBetaGeoModel().fit(summary))
+    cov, cov_s = timed(lambda: BetaGeoCovariateModel().fit(summary, covariates=dummies))
+
+    rng = np.random.default_rng(3)
+    regime = rng.choice(2, args.n, p=[0.75, 0.25])
+    yearly = pd.concat([simulate_bgbb(int((regime == g).sum()), params, 8, seed=4 + g)
+                        for g, (_, params) in enumerate(BGBB_REGIMES)], ignore_index=True)
+    bgbb, bgbb_s = timed(lambda: BetaGeoBetaBinomModel().fit(yearly))
+
+    ids, amounts = individual_amounts(summary["frequency"].to_numpy(), 5)
+    means = pd.Series(amounts).groupby(ids).mean()
+    counts = summary["frequency"].to_numpy()[means.index]
+    gg, gg_s = timed(lambda: GammaGammaModel().fit(counts, means.to_numpy()))
+    ggi, ggi_s = timed(lambda: GammaGammaModelIndividual().fit(ids, amounts))
+
+    small, small_dummies = customer_base(args.pareto_n, 6, PARETO_REGIMES, ("alpha", "beta"),
+                                         simulate_pareto_nbd)
+    pn, pn_s = timed(lambda: ParetoNBDModel().fit(small))
+    pnc, pnc_s = timed(lambda: ParetoNBDCovariateModel().fit(small, covariates=small_dummies))
+
+    ratio = lambda seconds: round(seconds / bg_s, 2)  # noqa: E731
+    payload = {
+        "benchmark": "ltv_models", "date": dt.date.today().isoformat(), "machine": machine(),
+        "data": {"customers": args.n, "distinct_rows": distinct, "regimes": len(REGIMES),
+                 "channels": len(CHANNELS), "repeat_amounts": int(amounts.size),
+                 "bgbb_opportunities": 8, "pareto_customers": args.pareto_n},
+        "reference_bgnbd_fit_seconds": bg_s, "seconds_are": "CPU seconds of the process",
+        "fits": {
+            "mbgnbd": {"seconds": mbg_s, "ratio_to_bgnbd": ratio(mbg_s), "converged": mbg.converged_},
+            "bgnbd_covariates": {"seconds": cov_s, "ratio_to_bgnbd": ratio(cov_s),
+                                 "converged": cov.converged_,
+                                 "lr_statistic": round(cov.likelihood_ratio_test()["statistic"], 1)},
+            "bgbb": {"seconds": bgbb_s, "ratio_to_bgnbd": ratio(bgbb_s), "converged": bgbb.converged_},
+            "gamma_gamma_means": {"seconds": gg_s, "ratio_to_bgnbd": ratio(gg_s)},
+            "gamma_gamma_individual": {"seconds": ggi_s, "ratio_to_bgnbd": ratio(ggi_s),
+                                       "converged": ggi.converged_},
+            "pareto_nbd_plain": {"seconds": pn_s, "customers": args.pareto_n},
+            "pareto_nbd_covariates": {"seconds": pnc_s, "ratio_to_plain_pareto": round(pnc_s / pn_s, 2),
+                                      "customers": args.pareto_n, "converged": pnc.converged_},
+        },
+        "target": "each new fitter within 3x of BG/NBD's fit time on the same customers",
+    }
+    print(payload)
+    write_json(args.out, payload)
+
+
+if __name__ == "__main__":
+    main()
