@@ -27,6 +27,7 @@ from nbconvert import HTMLExporter
 from nbconvert.filters.markdown import markdown2html
 
 from crmlib.i18n import LANGUAGES, t
+from crmlib.markup import disarm_html
 from crmlib.present.mathtext import render_math
 from crmlib.present.summary import MARKER, summary_html
 
@@ -241,7 +242,7 @@ def prepare(nb, context: ReportContext) -> tuple:
                 if MARKER in output.get("metadata", {}):
                     summary = output.metadata[MARKER]
                 elif "text/markdown" in data and "text/html" not in data:
-                    add_markdown(data["text/markdown"])
+                    add_markdown(disarm_html(data["text/markdown"]))  # generated: no raw HTML
                 else:
                     if "text/latex" in data and "text/html" not in data:
                         output = copy.deepcopy(output)
