@@ -27,6 +27,7 @@ from nbconvert import HTMLExporter
 from nbconvert.filters.markdown import markdown2html
 
 from crmlib.i18n import LANGUAGES, t
+from crmlib.markup import disarm_html
 from crmlib.present.mathtext import render_math
 from crmlib.present.summary import MARKER, summary_html
 
@@ -209,7 +210,7 @@ def _blocks(nb) -> tuple[list, dict | None]:
                 elif "text/html" in data:
                     blocks.append(("output", output))
                 elif "text/markdown" in data:
-                    markdown(data["text/markdown"])
+                    markdown(disarm_html(data["text/markdown"]))  # generated: no raw HTML
                 elif "text/latex" in data:  # typeset here, not by MathJax in the browser
                     markdown(f"$${data['text/latex'].strip().strip('$')}$$")
                 else:
