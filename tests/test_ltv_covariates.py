@@ -143,12 +143,14 @@ def test_effects_in_words_both_languages(bg_fit):
     effects = model.effects()
     en = effect_sentences(effects, design.references, "en")
     idn = effect_sentences(effects, design.references, "id")
+    from crmlib.present.numbers import format_percent
     marketplace = effects.set_index("covariate").loc["channel=marketplace"]
-    pct = round(100 * (1 - marketplace["purchase_ratio"]))
-    assert en[1].startswith(f"Customers with channel marketplace buy {pct} % less often")
+    less = 1 - marketplace["purchase_ratio"]
+    assert 0.25 < less < 0.45  # simulated: exp(-0.4) = 0.67, i.e. 33 % less often
+    assert en[1].startswith(f"Customers with channel marketplace buy {format_percent(less, 0, 'en')} less often")
     assert f"{marketplace['dropout_ratio']:.2f}× as likely to drop out" in en[1]
     assert en[1].endswith("as customers with channel web.")
-    assert idn[1].startswith(f"Pelanggan dengan channel marketplace membeli {pct} % lebih jarang")
+    assert idn[1].startswith(f"Pelanggan dengan channel marketplace membeli {format_percent(less, 0, 'id')} lebih jarang")
     assert f"{marketplace['dropout_ratio']:.2f}".replace(".", ",") + "×" in idn[1]
     sentence = lr_test_sentence(model.likelihood_ratio_test(), ["channel"], "en")
     assert "4 degrees of freedom, p < 0.001" in sentence and "real differences" in sentence
