@@ -170,3 +170,19 @@ def test_every_prediction_takes_the_covariates(bg_data, bg_fit):
     assert model.probability_of_n_purchases(1, 10.0, Z)[5] == pytest.approx(float(plain.probability_of_n_purchases(1, 10.0)), rel=1e-6)
     full = model.log_likelihood(summary, covariates=design.matrix)
     assert full == pytest.approx(model.loglik_, rel=1e-12)
+
+
+def test_section_titles_name_the_clearest_effect_or_none(bg_fit):
+    from crmlib.ltv.model_words import alive_title, column_label, covariates_title
+    model, _ = bg_fit
+    effects = model.effects()
+    title = covariates_title(8, effects, ["channel"], "en")
+    strongest = effects.loc[effects[["purchase_z", "dropout_z"]].abs().max(axis=1).idxmax(), "covariate"]
+    assert title.startswith(f"## 8. Customers with channel {strongest.split('=')[1]} buy ")
+    calm = effects.assign(purchase_z=0.5, dropout_z=-1.0)
+    assert covariates_title(8, calm, ["signup_channel", "gender"], "id") == (
+        "## 8. Kanal pendaftaran, jenis kelamin: tidak ada perbedaan jelas dalam cara pelanggan membeli atau berhenti")
+    assert column_label("signup_channel", "en") == "sign-up channel" and column_label("loyalty_tier") == "loyalty_tier"
+    assert alive_title(7, {"lapsing": 0.12, "loyal": 0.97}, "en") == (
+        "## 7. A regular who has gone quiet is now 12% likely to still be a customer, a loyal buyer 97%")
+    assert alive_title(7, {"loyal": 0.9}, "id") == "## 7. Seberapa besar kemungkinan pelanggan masih bersama kita"
