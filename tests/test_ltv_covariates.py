@@ -182,7 +182,16 @@ def test_section_titles_name_the_clearest_effect_or_none(bg_fit):
     calm = effects.assign(purchase_z=0.5, dropout_z=-1.0)
     assert covariates_title(8, calm, ["signup_channel", "gender"], "id") == (
         "## 8. Kanal pendaftaran, jenis kelamin: tidak ada perbedaan jelas dalam cara pelanggan membeli atau berhenti")
-    assert column_label("signup_channel", "en") == "sign-up channel" and column_label("loyalty_tier") == "loyalty_tier"
+    assert column_label("signup_channel", "en") == "sign-up channel" and column_label("loyalty_tier") == "loyalty\\_tier"
     assert alive_title(7, {"lapsing": 0.12, "loyal": 0.97}, "en") == (
         "## 7. A regular who has gone quiet is now 12% likely to still be a customer, a loyal buyer 97%")
     assert alive_title(7, {"loyal": 0.9}, "id") == "## 7. Seberapa besar kemungkinan pelanggan masih bersama kita"
+
+
+def test_values_from_the_customers_file_are_escaped():
+    from crmlib.ltv.model_words import effect_sentences
+    effects = pd.DataFrame([{"covariate": "channel=<img src=x onerror=alert(1)>", "purchase_ratio": 0.8,
+                             "dropout_ratio": 1.3, "purchase_z": -3.0, "dropout_z": 2.5,
+                             "purchase_se": 0.05, "dropout_se": 0.1}])
+    sentence = effect_sentences(effects, {"channel": "*web*"}, "en")[0]
+    assert "<img" not in sentence and "&lt;img" in sentence and "\\*web\\*" in sentence

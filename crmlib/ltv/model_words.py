@@ -1,11 +1,15 @@
 """Sentences about the extra models: covariate effects, the likelihood-ratio test and the
-choice of the CLV model, in the report's language (labels in ``labels/ltv_models.yaml``)."""
+choice of the CLV model, in the report's language (labels in ``labels/ltv_models.yaml``).
+
+The sentences are Markdown: values taken from the data (column names, their levels) are
+escaped with :func:`crmlib.markup.escape_md`; numbers are formatted text."""
 from __future__ import annotations
 
 import pandas as pd
 
 from crmlib.present.numbers import format_number, format_percent
 from crmlib.i18n import labels, t
+from crmlib.markup import escape_md
 
 #: |z| above this is significant at the 5 % level (two-sided).
 Z_95 = 1.959964
@@ -20,7 +24,7 @@ def column_label(column: str, lang: str = "en") -> str:
     the column's own name when it has no label."""
     key = f"churn_feature_{column}"
     if key not in labels():
-        return column
+        return escape_md(column)
     text = t(key, lang)
     return text[:1].lower() + text[1:]
 
@@ -33,8 +37,8 @@ def effect_sentences(effects: pd.DataFrame, references: dict, lang: str = "en") 
     sentences = []
     for row in effects.itertuples(index=False):
         column, _, level = row.covariate.partition("=")
-        reference = references.get(column, "–")
-        column = column_label(column, lang)
+        reference = escape_md(references.get(column, "–"))
+        column, level = column_label(column, lang), escape_md(level)
         change = row.purchase_ratio - 1.0
         purchase = t("ltv_effect_more" if change >= 0 else "ltv_effect_less", lang,
                      pct=format_percent(abs(change), 0, lang))
@@ -92,7 +96,7 @@ def covariates_title(number: int, effects: pd.DataFrame, covariates, lang: str =
         return heading("ltv_section_covariates_none", number, lang, covariates=names[:1].upper() + names[1:])
     row = effects.loc[strength.idxmax()]
     column, _, level = row["covariate"].partition("=")
-    column = column_label(column, lang)
+    column, level = column_label(column, lang), escape_md(level)
     change = row["purchase_ratio"] - 1.0
     purchase = t("ltv_effect_more" if change >= 0 else "ltv_effect_less", lang,
                  pct=format_percent(abs(change), 0, lang))
