@@ -5,6 +5,7 @@ The sentences are Markdown: values taken from the data (column names, their leve
 escaped with :func:`crmlib.markup.escape_md`; numbers are formatted text."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from crmlib.present.numbers import format_number, format_percent
@@ -107,3 +108,19 @@ def covariates_title(number: int, effects: pd.DataFrame, covariates, lang: str =
 
 def period_name(period: str, lang: str = "en", plural: bool = False) -> str:
     return t(f"ltv_period_{'plural' if plural else 'name'}_{period}", lang)
+
+
+def bgbb_texts(number: int, model, histories: pd.DataFrame, period: str, lang: str = "en") -> tuple[str, str]:
+    """(title + introduction, so-what) of the BG/BB section, from the fitted model and the
+    opportunity histories it was fitted on (``opportunity_summary``)."""
+    x, t_x, n = histories["frequency"], histories["recency"], histories["n_periods"]
+    buy_next = 1.0 - np.asarray(model.conditional_probability_of_n_purchases(0, 1, x, t_x, n), float)
+    alive_next = np.asarray(model.probability_alive(x, t_x, n, future_t=1), float)
+    purchases = float(np.sum(model.conditional_expected_purchases(5, x, t_x, n)))
+    name, plural = period_name(period, lang), period_name(period, lang, plural=True)
+    title = heading("ltv_section_bgbb", number, lang, period=name, share=format_percent(buy_next.mean(), 0, lang))
+    intro = t("ltv_md_bgbb_intro", lang, period=name, customers=format_number(len(histories), 0, lang),
+              opportunities=format_number(int(n.max()), 0, lang))
+    so_what = t("ltv_sowhat_bgbb", lang, period_plural=plural, purchases=format_number(purchases, 0, lang),
+                alive=format_percent(alive_next.mean(), 0, lang))
+    return title + "\n\n" + intro, so_what
