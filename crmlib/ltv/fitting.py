@@ -18,6 +18,7 @@ import pandas as pd
 from crmlib.ltv._fit import ModelIdentificationError
 from crmlib.ltv.bgnbd import BetaGeoModel
 from crmlib.ltv.gamma_gamma import GammaGammaModel
+from crmlib.ltv.mbgnbd import ModifiedBetaGeoModel
 from crmlib.ltv.pareto_nbd import ParetoNBDModel
 from crmlib.ltv.segment_value import customer_value
 
@@ -25,6 +26,8 @@ from crmlib.ltv.segment_value import customer_value
 PURCHASE_MODELS = ("bgnbd", "pareto_nbd")
 SPEND_MODEL = "gamma_gamma"
 MODEL_NAMES = (*PURCHASE_MODELS, SPEND_MODEL)
+#: Purchase models the CLV may use when the model comparison prefers them.
+CLV_PURCHASE_MODELS = (*PURCHASE_MODELS, "mbgnbd")
 #: ``clv_model`` when no purchase or spend model fits: the scenario LTV (no model) stands in.
 SCENARIO = "scenario"
 
@@ -34,6 +37,8 @@ def _fit_one(name: str, summary: pd.DataFrame, time_unit: str):
         return BetaGeoModel(time_unit=time_unit).fit(summary)
     if name == "pareto_nbd":
         return ParetoNBDModel(time_unit=time_unit).fit(summary)
+    if name == "mbgnbd":
+        return ModifiedBetaGeoModel(time_unit=time_unit).fit(summary)
     if name == SPEND_MODEL:
         repeaters = summary[summary["frequency"] > 0]
         return GammaGammaModel().fit(repeaters["frequency"], repeaters["monetary_value"])
@@ -62,7 +67,7 @@ class ModelFits:
         Gamma-Gamma's scale gamma is reported as ``v``.
         """
         out = {}
-        for name in MODEL_NAMES:
+        for name in (*CLV_PURCHASE_MODELS, SPEND_MODEL):
             if name in self.failures:
                 out[name] = {"error": self.failures[name]}
             elif name in self.models:
@@ -115,6 +120,7 @@ class CLVFit:
     table: pd.DataFrame | None
     model: str
     fits: ModelFits
+    preferred: str = PURCHASE_MODELS[0]
 
     @property
     def ok(self) -> bool:
@@ -152,20 +158,22 @@ class CLVFit:
 
 def fit_clv(summary: pd.DataFrame, as_of, time_unit: str = "W", horizon_months: int = 12,
             annual_discount_rate: float = 0.1, margin: float = 1.0, n_draws: int = 200,
-            seed: int = 0) -> CLVFit:
+            seed: int = 0, purchase_models=PURCHASE_MODELS) -> CLVFit:
     """Per-customer CLV (:func:`crmlib.ltv.segment_value.customer_value`) from the first
     purchase model that fits (BG/NBD, else Pareto/NBD) and Gamma-Gamma.
 
     A model whose fit or CLV band cannot be computed (no definite Hessian) is recorded as
     failed and the next is tried. Without a purchase model or Gamma-Gamma the table is
     ``None`` and the model :data:`SCENARIO`: the notebook's scenario LTV is the estimate.
+    ``purchase_models``: the order to try (e.g. the model comparison's choice first; any of
+    :data:`CLV_PURCHASE_MODELS`).
     """
     fits = ModelFits()
     spend = fit_models(summary, time_unit, (SPEND_MODEL,))
     fits.failures.update(spend.failures)
     if spend.spend is not None:
         fits.models[SPEND_MODEL] = spend.spend
-    for name in PURCHASE_MODELS:
+    for name in purchase_models:
         one = fit_models(summary, time_unit, (name,))
         if name in one.failures:
             fits.failures[name] = one.failures[name]
@@ -180,10 +188,11 @@ def fit_clv(summary: pd.DataFrame, as_of, time_unit: str = "W", horizon_months: 
             fits.failures[name] = str(error)
             del fits.models[name]
             continue
-        return CLVFit(table=table, model=name, fits=_ordered(fits))
-    return CLVFit(table=None, model=SCENARIO, fits=_ordered(fits))
+        return CLVFit(table=table, model=name, fits=_ordered(fits), preferred=purchase_models[0])
+    return CLVFit(table=None, model=SCENARIO, fits=_ordered(fits), preferred=purchase_models[0])
 
 
 def _ordered(fits: ModelFits) -> ModelFits:
-    return ModelFits(models={n: fits.models[n] for n in MODEL_NAMES if n in fits.models},
-                     failures={n: fits.failures[n] for n in MODEL_NAMES if n in fits.failures})
+    names = (*CLV_PURCHASE_MODELS, SPEND_MODEL)
+    return ModelFits(models={n: fits.models[n] for n in names if n in fits.models},
+                     failures={n: fits.failures[n] for n in names if n in fits.failures})

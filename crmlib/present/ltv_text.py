@@ -65,9 +65,9 @@ def clv_note(clv: CLVFit, calibration_fits: ModelFits | None = None, lang: str =
         missing = [model_name(n, lang) for n in clv.fits.failures]
         parts.append(t("ltv_note_clv_scenario", lang, missing=", ".join(missing)))
         return "\n\n".join(parts)
-    if clv.model != PURCHASE_MODELS[0]:
+    if clv.model != clv.preferred:
         parts.append(t("ltv_note_clv_model", lang, model=model_name(clv.model, lang),
-                       preferred=model_name(PURCHASE_MODELS[0], lang)))
+                       preferred=model_name(clv.preferred, lang)))
     if calibration_fits is not None and clv.model not in calibration_fits.models:
         parts.append(t("ltv_note_clv_unchecked", lang, model=model_name(clv.model, lang)))
     return "\n\n".join(p for p in parts if p)
