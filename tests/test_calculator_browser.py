@@ -265,6 +265,7 @@ def test_bad_input_says_what_to_enter(open_page, text):
     message = page.page.locator(".crm-calc-message").inner_text()
     assert "Profit margin" in message and "a percentage from 0 to 100" in message
     assert page.out("profit_today") == ("–", pytest.approx(float("nan"), nan_ok=True))
+    assert page.page.locator(".crm-calc-chart svg").count() == 0
     page.type_into("margin", "30")
     assert page.page.locator(".crm-calc-message").inner_text() == ""
     assert page.out("profit_today")[1] > 0

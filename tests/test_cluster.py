@@ -265,6 +265,6 @@ def test_compare_segments_by_hand():
     # only customers present in both are compared; the sentences name the dominant segment
     partial = C.compare_segments(clusters, same.iloc[:6], cluster_names=pd.Series({1: "VIP"}))
     assert partial.n_customers == 6
-    assert partial.sentences[0] == "Cluster 1 (VIP): mostly 'Champions' (100 %)."
+    assert partial.sentences[0] == "Cluster 1 (VIP): mostly 'Champions' (100%)."
     with pytest.raises(InputError):
         C.compare_segments(clusters, pd.Series(["x"], index=["other"]))

@@ -152,3 +152,19 @@ def test_effects_in_words_both_languages(bg_fit):
     assert f"{marketplace['dropout_ratio']:.2f}".replace(".", ",") + "×" in idn[1]
     sentence = lr_test_sentence(model.likelihood_ratio_test(), ["channel"], "en")
     assert "4 degrees of freedom, p < 0.001" in sentence and "real differences" in sentence
+
+
+def test_every_prediction_takes_the_covariates(bg_data, bg_fit):
+    model, design = bg_fit
+    summary, _ = bg_data
+    rows, Z = summary.iloc[:30], design.matrix.iloc[:30]
+    args = (rows["frequency"], rows["recency"], rows["T"], Z)
+    params = model.customer_params(Z)
+    plain = model.base().with_params(params[5])
+    one = [rows[c].iloc[5] for c in ("frequency", "recency", "T")]
+    assert model.time_to_next_purchase(*args).iloc[5] == pytest.approx(float(plain.time_to_next_purchase(*one)[0]))
+    assert model.conditional_probability_of_n_purchases(0, 10.0, *args).iloc[5] == pytest.approx(
+        float(plain.conditional_probability_of_n_purchases(0, 10.0, *one)[0]))
+    assert model.probability_of_n_purchases(1, 10.0, Z)[5] == pytest.approx(float(plain.probability_of_n_purchases(1, 10.0)), rel=1e-6)
+    full = model.log_likelihood(summary, covariates=design.matrix)
+    assert full == pytest.approx(model.loglik_, rel=1e-12)

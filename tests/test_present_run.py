@@ -135,3 +135,20 @@ def test_crm_deck_on_a_folder_that_is_not_a_run(tmp_path, capsys):
 def test_summary_is_recorded_for_the_hub(runs):
     results = json.loads((runs["en"].run_dir / "01_first" / "results.json").read_text(encoding="utf-8"))
     assert results["executive_summary"]["kpis"][0] == {"label": "Customers", "value": "1"}
+
+
+def test_sample_run_reports_are_self_contained(sample_run):
+    """Every report of `make report` opens offline: nothing loaded from outside, formulas typeset."""
+    names = [nb.name for nb in sample_run.notebooks]
+    assert len(names) == 5
+    for name in names:
+        page = (sample_run.run_dir / name / "report.html").read_text(encoding="utf-8")
+        assert_self_contained(page, name)
+        parsed = parse(page)
+        assert parsed.title.endswith(" · sample") and parsed.title != "Notebook · sample"
+        toc = page[page.index("<nav "):page.index("</nav>")]
+        assert all(h[1:] in parsed.ids for h in parse(toc).hrefs), f"{name}: a contents link goes nowhere"
+        assert (sample_run.run_dir / name / "report.pdf").stat().st_size > 10_000
+    ltv = (sample_run.run_dir / "05_ltv_scenarios" / "report.html").read_text(encoding="utf-8")
+    assert 'class="math-display"' in ltv and "LTV" in ltv  # the LTV formula shows offline
+    assert (sample_run.run_dir / "deck.pptx").exists() and (sample_run.run_dir / "index.html").exists()

@@ -4,32 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from crmlib.present.numbers import format_idr, format_money, format_number, format_percent
 from crmlib.i18n import labels, t
 from crmlib.privacy import mask_email, mask_frame, mask_name, mask_phone
-
-
-@pytest.mark.parametrize("value, lang, short, expected", [
-    (1_250_000, "id", True, "Rp 1,3 jt"),
-    (1_200_000, "id", True, "Rp 1,2 jt"),
-    (1_200_000, "en", True, "Rp 1.2 mn"),
-    (1_000_000_000, "id", True, "Rp 1,0 M"),
-    (300_000_000, "id", True, "Rp 300 jt"),
-    (250_000, "id", True, "Rp 250 rb"),
-    (950, "id", True, "Rp 950"),
-    (1_250_000, "id", False, "Rp 1.250.000"),
-    (1_250_000, "en", False, "Rp 1,250,000"),
-    (-50_000, "id", False, "-Rp 50.000"),
-])
-def test_idr(value, lang, short, expected):
-    assert format_idr(value, lang=lang, short=short) == expected
-
-
-def test_other_numbers():
-    assert format_money(12.5, "USD", "en", short=False) == "$ 12.50"
-    assert format_number(1234567.891, 2, "id") == "1.234.567,89"
-    assert format_percent(0.253, 0, "en") == "25 %"
-    assert format_percent(float("nan")) == "–"
 
 
 def test_masking():

@@ -25,7 +25,10 @@ def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB on every core, within :data:`MEMORY_LIMIT`."""
     con = duckdb.connect(config={"threads": os.cpu_count() or 1, "memory_limit": MEMORY_LIMIT,
                                  "preserve_insertion_order": False})
-    con.execute("SET enable_progress_bar = false")
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.InvalidInputException:
+        pass  # inside Jupyter without ipywidgets DuckDB refuses the setting (and shows no bar anyway)
     return con
 
 

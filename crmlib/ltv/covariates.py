@@ -240,6 +240,27 @@ class _CovariateModel(RepeatPurchaseModel):
         x, t_x, T_, _ = coerce_rfm(frequency, recency, T)
         return self._by_group("conditional_expected_purchases_path", covariates, (x, t_x, T_), times)
 
+    def conditional_probability_of_n_purchases(self, n, t, frequency, recency, T, covariates):
+        x, t_x, T_, _ = coerce_rfm(frequency, recency, T)
+        return output_like(frequency, self._by_group("conditional_probability_of_n_purchases", covariates,
+                                                     (x, t_x, T_), n, t))
+
+    def time_to_next_purchase(self, frequency, recency, T, covariates, statistic: str = "median"):
+        x, t_x, T_, _ = coerce_rfm(frequency, recency, T)
+        return output_like(frequency, self._by_group("time_to_next_purchase", covariates, (x, t_x, T_),
+                                                     statistic=statistic))
+
+    def probability_of_n_purchases(self, n, t, covariates):
+        """P(X(t) = n) of a new customer with each row of ``covariates``."""
+        Z = np.asarray(covariates, float)
+        zeros = np.zeros(Z.shape[0])
+        return self._by_group("conditional_probability_of_n_purchases", Z, (zeros, zeros, np.full_like(zeros, 1e-12)),
+                              n, t)
+
+    def log_likelihood(self, frequency, recency=None, T=None, covariates=None, weights=None) -> float:
+        x, t_x, T_, w = coerce_rfm(frequency, recency, T, weights)
+        return float(self._loglik(self._theta(), self._group_data(x, t_x, T_, w, np.asarray(covariates, float)), 0)[0])
+
     # -- effects and test -------------------------------------------------------------------------
     def _dropout_ratio(self, log_theta, j: int) -> float:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -129,8 +129,13 @@
         for (var i = 0; i < spec.scales.length; i++) {
           var threshold = spec.scales[i][0];
           if (magnitude >= threshold) {
-            var scaled = magnitude / threshold;
-            return sign + spec.symbol + " " + number(scaled, scaled < 100 ? 1 : 0) + " " + spec.scales[i][1];
+            var scaled = magnitude / threshold, suffix = spec.scales[i][1];
+            if (i > 0 && roundHalfUp(scaled, scaled < 100 ? 1 : 0)[0].length > 3) {
+              scaled = scaled / 1000; suffix = spec.scales[i - 1][1];   // 999.950 rb is 1 jt
+            }
+            var text = number(scaled, scaled < 100 ? 1 : 0);           // CLDR drops a trailing ",0"
+            if (text.slice(-2) === spec.decimal + "0") text = text.slice(0, -2);
+            return sign + spec.symbol + " " + text + suffix;
           }
         }
       }
@@ -139,7 +144,7 @@
     }
     function percent(share, decimals) {
       if (typeof share !== "number" || !isFinite(share)) return spec.missing;
-      return number(100 * share, decimals || 0) + " %";
+      return number(100 * share, decimals || 0) + spec.percent;
     }
     // What a person types: the language's separators, an optional currency symbol or %.
     function parse(text) {
@@ -174,6 +179,7 @@
 
   function drawChart(holder, flows, fmt, labels) {
     while (holder.firstChild) holder.removeChild(holder.firstChild);
+    if (!flows.length) return;                      // nothing to draw until the figures are valid
     var width = 640, height = 300, left = 84, right = 12, top = 36, bottom = 44;
     var root = svg("svg", { viewBox: "0 0 " + width + " " + height, role: "img",
                             "aria-label": labels.chart_title, "class": "crm-calc-svg" }, holder);

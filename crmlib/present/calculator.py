@@ -30,6 +30,7 @@ from crmlib.ltv.scenarios import (MAX_RETENTION, PRACTITIONERS_PROFIT_RANGE, Cli
                                   cash_flows, lifetime_value, project_base, retention_uplift)
 from crmlib.outputs import dumps
 from crmlib.present.numbers import format_money, format_number, format_percent
+from crmlib.present.tables import show_table
 
 #: Longest horizon the calculator accepts (the page computes year by year as the user types).
 MAX_YEARS = 100
@@ -195,11 +196,11 @@ def _ratio_text(ratio: float, lang: str) -> str:
     return format_number(ratio, 1, lang) + "×" if math.isfinite(ratio) else format_number(ratio, 1, lang)
 
 
-def _html_table(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join("<tr><td>" + html.escape(str(item)) + '</td><td class="crm-calc-number">'
-                   + html.escape(str(value)) + "</td></tr>" for item, value in frame.itertuples(index=False))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _html_table(frame: pd.DataFrame, lang: str) -> str:
+    """An (item, value) table of formatted texts through the report's one table presenter."""
+    item, value = frame.columns
+    return show_table(frame, lang, kinds={item: "text", value: "number"}, headers={item: item, value: value},
+                      max_rows=None).html
 
 
 # --------------------------------------------------------------------------- the HTML block
@@ -220,13 +221,18 @@ def script_json(value) -> str:
 
 
 def format_spec(currency: str, lang: str) -> dict:
-    """How :mod:`crmlib.present.numbers` writes numbers in ``lang``, for the page's formatter."""
+    """How :mod:`crmlib.present.numbers` writes numbers in ``lang``, for the page's formatter.
+
+    ``scales`` pairs a threshold with the text after the number (``" jt"`` in id, ``"M"`` in en,
+    as CLDR writes them); ``percent`` is what follows a percentage (``"%"``).
+    """
     sample = format_number(1234.5, 1, lang)                     # "1,234.5" / "1.234,5"
-    scales = [[threshold, format_money(threshold, currency, lang).rsplit(" ", 1)[1]]
+    symbol = format_money(0.0, currency, lang, short=False).rsplit(" ", 1)[0]
+    scales = [[threshold, format_money(threshold, currency, lang)[len(symbol) + 1:].lstrip("1")]
               for threshold in (1e12, 1e9, 1e6, 1e3)]
-    return {"group": sample[1], "decimal": sample[5], "scales": scales,
-            "symbol": format_money(0.0, currency, lang, short=False).rsplit(" ", 1)[0],
+    return {"group": sample[1], "decimal": sample[5], "scales": scales, "symbol": symbol,
             "whole_currency": sample[5] not in format_money(1.5, currency, lang, short=False),
+            "percent": format_percent(0.5, 0, lang)[len(format_number(50, 0, lang)):],
             "missing": format_number(float("nan"), 0, lang)}
 
 
@@ -295,7 +301,7 @@ def calculator_html(figures: CalculatorFigures, pak_budi: CalculatorFigures | No
     uid = "crm-calc-" + hashlib.sha256(config_json.encode("utf-8")).hexdigest()[:12]
     inputs_table, outputs_table = scenario_tables(figures, uplift_points, currency, lang)
     static = (f'<div class="crm-calc-static"><p class="crm-calc-intro">{html.escape(t("calc_static_note", lang))}'
-              f"</p>{_html_table(inputs_table)}{_html_table(outputs_table)}</div>")
+              f"</p>{_html_table(inputs_table, lang)}{_html_table(outputs_table, lang)}</div>")
     presets = "".join(
         f'<button type="button" data-preset="{key}" aria-pressed="false">{html.escape(t(f"calc_preset_{key}", lang))}'
         "</button>" for key in config["presets"])

@@ -1,36 +1,90 @@
-"""One plotting style for every report, and axis helpers for money and shares.
+"""One chart style and one palette for every report and the deck, and the axis helpers.
 
-Computing lives in the topic modules; this module only draws.
+The palette is the 4R frame's: one colour per R (Relationship, Retention, Referral, Recovery),
+an accent for single-series charts, a light accent for the second series, greys for "other".
+Rules every chart follows (see :func:`set_style`): text at least 12 pt on a figure at most
+10 inches wide (≥ 11 pt once the report scales it to its 1280 px page), legends outside the
+plotted data, value axes from zero (or a note saying they are not), ticks at even steps.
+Computing lives in the stage packages; this module only draws.
 """
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import seaborn as sns
-from matplotlib.ticker import FuncFormatter
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from crmlib.present.numbers import format_money, format_percent
+from crmlib.present.numbers import format_money, format_number, format_percent
 
-PALETTE = "crest"
-ACCENT = "#1f6f8b"
+#: One colour per R of the 4R frame, used wherever segments, personas or actions are drawn.
+FOUR_R_COLOURS = {"Relationship": "#6a4c93", "Retention": "#1982c4", "Referral": "#2a9d8f",
+                  "Recovery": "#e76f51"}
+ACCENT = "#1f6f8b"           # single-series bars and lines
+ACCENT_LIGHT = "#9ccfd8"     # the second series next to ACCENT
+NEUTRAL = "#9aa5ad"          # "other", benchmarks, not-yet / no-longer customers
+ALERT = "#c62828"            # reference lines that matter (benchmarks, thresholds)
+#: Categorical colours for clusters or series without a 4R meaning (4R colours first).
+CATEGORICAL = ("#1982c4", "#e76f51", "#2a9d8f", "#6a4c93", "#f4a261", "#264653", "#8ab17d", "#b5838d",
+               "#457b9d", "#e9c46a")
+#: Sequential colour map of heatmaps: white to the accent.
+SEQUENTIAL = LinearSegmentedColormap.from_list("crm_sequential", ["#f4f8fa", ACCENT_LIGHT, ACCENT, "#0b3a4a"])
+PALETTE = SEQUENTIAL          # kept for modules that ask for "the" palette of heatmaps
+FIGURE_WIDTH = 10.0           # inches; wider figures shrink their text below 11 pt in the report
+FONT_SIZE = 12
 
 
 def set_style() -> None:
-    """Apply the workbook's chart style (readable in a workshop room)."""
-    sns.set_theme(style="whitegrid", context="notebook", palette="deep")
-    plt.rcParams.update({"figure.figsize": (9, 4.8), "figure.dpi": 100, "axes.titleweight": "bold",
-                         "axes.titlesize": 13, "savefig.bbox": "tight"})
+    """Apply the workbook's chart style (readable on a projector and in print)."""
+    sns.set_theme(style="whitegrid", context="notebook", palette=list(CATEGORICAL))
+    plt.rcParams.update({
+        "figure.figsize": (FIGURE_WIDTH, 5.0), "figure.dpi": 100, "savefig.bbox": "tight",
+        "font.size": FONT_SIZE, "axes.titlesize": FONT_SIZE + 2, "axes.titleweight": "bold",
+        "axes.labelsize": FONT_SIZE, "xtick.labelsize": FONT_SIZE, "ytick.labelsize": FONT_SIZE,
+        "legend.fontsize": FONT_SIZE - 0.5, "legend.title_fontsize": FONT_SIZE,
+        "figure.titlesize": FONT_SIZE + 3, "figure.titleweight": "bold", "legend.frameon": False,
+        "axes.prop_cycle": plt.cycler(color=list(CATEGORICAL)),
+    })
+
+
+def even_ticks(ax, axis: str = "y", bins: int = 5) -> None:
+    """Ticks at 1, 2 or 5 × a power of ten (never 1.3, 1.8 …)."""
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(bins, steps=[1, 2, 5, 10]))
 
 
 def money_axis(ax, axis: str = "y", currency: str = "IDR", lang: str = "en") -> None:
-    """Format an axis's ticks as short money (``Rp 1,2 jt``)."""
+    """Short money ticks (``Rp 1,2 jt``) at even steps."""
     formatter = FuncFormatter(lambda v, _pos: format_money(v, currency, lang, short=True))
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
+    even_ticks(ax, axis)
 
 
 def percent_axis(ax, axis: str = "y", lang: str = "en") -> None:
-    """Format an axis holding shares (0–1) as percentages."""
+    """An axis holding shares (0–1) as percentages."""
     formatter = FuncFormatter(lambda v, _pos: format_percent(v, 0, lang))
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
+
+
+def count_axis(ax, axis: str = "y", lang: str = "en") -> None:
+    """Whole-number ticks with the language's thousands separator, at even steps."""
+    formatter = FuncFormatter(lambda v, _pos: format_number(v, 0, lang))
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10], integer=True))
+
+
+def legend_below(ax, columns: int | None = None, **kwargs):
+    """The legend under the plot, outside the data."""
+    handles, labels = kwargs.pop("handles", None), kwargs.pop("labels", None)
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    elif labels is None:
+        labels = [h.get_label() for h in handles]
+    return ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.16),
+                     ncol=columns or min(len(handles), 4), **kwargs)
+
+
+def legend_right(ax, **kwargs):
+    """The legend to the right of the plot, outside the data."""
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, **kwargs)
 
 
 def label(ax, title: str, xlabel: str, ylabel: str):

@@ -167,6 +167,9 @@ def _summary_slide(deck, entries, context, footer, number):
               size=12, colour=MUTED)
     rows = -(-len(kpis) // per_row)
     messages = [m.replace("**", "") for e in entries for m in e.summary.get("messages", [])[:1]][:5]
+    if not kpis and not messages:  # no report recorded a summary: say what each report answers
+        messages = [f"{e.title(lang)}: {e.question(lang)}" if e.question(lang) else e.title(lang)
+                    for e in entries]
     if messages:
         top = Inches(1.7) + Inches(1.25) * rows
         _text(slide, MARGIN, top, WIDTH - 2 * MARGIN, HEIGHT - top - Inches(0.6), [f"•  {m}" for m in messages],

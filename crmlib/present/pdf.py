@@ -6,6 +6,7 @@ Pango libraries it needs). Nothing is fetched: a reference outside the file is r
 from __future__ import annotations
 
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 PDF_NAME = "report.pdf"
@@ -50,9 +51,34 @@ def write_pdf(html_path: Path, pdf_path: Path | None = None) -> Path:
 
 
 def write_pdf_or_warn(html_path: Path) -> Path | None:
-    """:func:`write_pdf`, or a one-line warning when WeasyPrint is unavailable (the run goes on)."""
+    """:func:`write_pdf`, or a one-line warning when it cannot be made (the HTML report stands)."""
     try:
         return write_pdf(html_path)
     except PdfUnavailable as err:
         print(f"  {err}", file=sys.stderr)
-        return None
+    except Exception as err:  # noqa: BLE001 - a PDF that fails must not sink the run's other files
+        print(f"  PDF not written for {Path(html_path).parent.name}: {type(err).__name__}: {err}", file=sys.stderr)
+    return None
+
+
+class BackgroundPrinter:
+    """Print PDFs on a worker thread while the next notebook runs in its kernel.
+
+    The runner's process is idle while a kernel computes, so on two cores the PDFs cost little
+    extra wall time. :meth:`finish` waits for every PDF asked for.
+    """
+
+    def __init__(self):
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdf")
+        self._pending: list[Future] = []
+
+    def submit(self, html_path: Path) -> None:
+        self._pending.append(self._pool.submit(write_pdf_or_warn, Path(html_path)))
+
+    def finish(self) -> list[Path]:
+        done = [future.result() for future in self._pending]
+        self._pending.clear()
+        return [path for path in done if path is not None]
+
+
+PRINTER = BackgroundPrinter()

@@ -1,0 +1,79 @@
+"""Bar: `make report` on the bundled sample in under 60 s; what the deliverables add to it.
+
+Runs the whole workbook on ``params/sample.yaml`` (as ``make report`` does) into a temporary
+folder, then, on the finished run, times each presentation step again on its own: the designed
+HTML export of the five reports, their PDFs (WeasyPrint), the deck (python-pptx) and the hub.
+The reference in the same run is the whole ``crm run``; ``share_of_run`` says what part of it the
+deliverables cost. Wall seconds and CPU seconds of this process are both given (PDF, deck and
+hub run in this process; the notebooks run in their kernels).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine, write_json  # noqa: E402
+
+from crmlib import paths  # noqa: E402
+from crmlib.params import load_params  # noqa: E402
+from crmlib.present.deck import write_deck  # noqa: E402
+from crmlib.present.hub import write_hub  # noqa: E402
+from crmlib.present.pdf import write_pdf  # noqa: E402
+from crmlib.present.report import export_report, run_context  # noqa: E402
+from crmlib.runner import run_workbook  # noqa: E402
+
+TARGET_SECONDS = 60.0
+
+
+def _timed(func, *args):
+    wall, cpu = time.perf_counter(), time.process_time()
+    func(*args)
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    params = load_params(paths.PROJECT_ROOT / "params" / "sample.yaml")
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        result = run_workbook(params, out_root=Path(folder), progress=False)
+        total = time.perf_counter() - start
+        run_dir = result.run_dir
+        steps = {"html": [0.0, 0.0], "pdf": [0.0, 0.0]}
+        pages = 0
+        for nb in result.notebooks:
+            folder_nb = run_dir / nb.name
+            for step, func, arguments in (("html", export_report, (folder_nb / "notebook.ipynb", folder_nb / "report.html")),
+                                          ("pdf", write_pdf, (folder_nb / "report.html",))):
+                wall, cpu = _timed(func, *arguments)
+                steps[step][0] += wall
+                steps[step][1] += cpu
+            from pypdf import PdfReader
+            pages += len(PdfReader(folder_nb / "report.pdf").pages)
+        validation = json.loads((run_dir / "validation" / "validation.json").read_text(encoding="utf-8"))
+        context = run_context(params, validation)
+        steps["deck"] = list(_timed(write_deck, run_dir, result.notebooks, validation, context))
+        steps["hub"] = list(_timed(write_hub, run_dir, result.notebooks, validation, context))
+    presentation = sum(wall for wall, _ in steps.values())
+    write_json(args.out, {
+        "bar": f"make report on the sample in under {TARGET_SECONDS:.0f} s",
+        "data": "bundled sample (params/sample.yaml): 5 notebooks, 5 reports",
+        "machine": machine(),
+        "make_report": {"seconds": round(total, 1), "target_seconds": TARGET_SECONDS,
+                        "pass": total < TARGET_SECONDS, "notebooks_ok": result.ok},
+        "deliverables": {name: {"wall_seconds": round(w, 2), "cpu_seconds": round(c, 2)}
+                         for name, (w, c) in steps.items()},
+        "pdf_pages": pages,
+        "share_of_run": round(presentation / total, 3),
+    })
+
+
+if __name__ == "__main__":
+    main()
