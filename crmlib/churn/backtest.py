@@ -57,9 +57,10 @@ def backtest_cutoffs(as_of_date, horizon_days: int = 90, n_cutoffs: int = 4,
             raise InputError(f"a backtest needs at least 2 cutoffs (1 to train, 1 to test), "
                              f"not churn_n_cutoffs = {n_cutoffs}.")
         step = int(spacing_days or horizon_days)
-        end = pd.Timestamp(as_of_date).normalize()
-        if data_end is not None:
-            end = min(end, pd.Timestamp(data_end).normalize())
+        ends = [pd.Timestamp(d).normalize() for d in (as_of_date, data_end) if d not in (None, "")]
+        if not ends and test_cutoff in (None, ""):
+            raise InputError("automatic churn cutoffs need `as_of_date` or the data's last day.")
+        end = min(ends) if ends else None
         last = (pd.Timestamp(test_cutoff) if test_cutoff not in (None, "")
                 else end - pd.Timedelta(days=horizon_days)).normalize()
         dates = [last - pd.Timedelta(days=step * k) for k in range(n_cutoffs - 1, -1, -1)]
