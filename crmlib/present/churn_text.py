@@ -85,6 +85,13 @@ def reason_texts(codes: pd.DataFrame, features: pd.DataFrame, lang: str = "en", 
     return worded
 
 
+def history_note(plan, lang: str = "en") -> str:
+    """Why no backtest was run: the export's span against the days a backtest needs."""
+    return t("churn_history_too_short", lang, first=f"{plan.first_day:%Y-%m-%d}",
+             last=f"{plan.last_day:%Y-%m-%d}", days=format_number(plan.history_days, 0, lang),
+             needed=format_number(plan.needed_days, 0, lang), horizon=plan.horizon_days)
+
+
 # --------------------------------------------------------------------------- model verdict
 def verdict(metrics: pd.DataFrame, best: str, lang: str = "en") -> str:
     """The model against the two simple baselines, in plain words for management."""
