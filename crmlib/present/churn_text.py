@@ -129,7 +129,8 @@ def metrics_rows(metrics: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
 def survival_sentence(curves: pd.DataFrame, summary: pd.DataFrame, inactive_days: int, lang: str = "en") -> str:
     """The survival chart read right: the drop at the churn definition is the definition, not behaviour."""
     after = survival_after(curves, inactive_days)
-    by_segment = summary.set_index("segment")["survival_180"] if "survival_180" in summary else pd.Series(dtype=float)
+    by_segment = (summary.set_index("segment")["survival_180"] if {"segment", "survival_180"} <= set(summary.columns)
+                  else pd.Series(dtype=float))
     spread = float(by_segment.max() - by_segment.min()) if len(by_segment) > 1 else 0.0
     head = t("churn_survival_so_what", lang, days=inactive_days, back=format_percent(after, 0, lang),
              at_180=format_percent(float(np.average(by_segment)) if len(by_segment) else float("nan"), 0, lang))
@@ -145,6 +146,6 @@ def survival_sentence(curves: pd.DataFrame, summary: pd.DataFrame, inactive_days
 def survival_after(curves: pd.DataFrame, day: int) -> float:
     """Share not yet churned at the first time on the curves' grid after ``day`` (mean over segments)."""
     after = curves.index[curves.index > day]
-    if not len(after):
+    if not len(after) or curves.empty:
         return float("nan")
     return float(curves.loc[after[0]].mean())
