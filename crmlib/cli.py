@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from pathlib import Path
 
 from crmlib import paths
@@ -14,7 +16,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the notebooks into outputs/<run_name>/")
-    run.add_argument("--params", type=Path, help="YAML file describing the run (default: the sample)")
+    run.add_argument("--params", type=Path,
+                     help="YAML file describing the run (without it and without --set transactions=…: "
+                          "the bundled sample, params/sample.yaml)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="override one parameter (repeatable), e.g. --set lang=id")
     run.add_argument("--only", action="append", default=[], metavar="NAME",
@@ -39,14 +43,29 @@ def _parser() -> argparse.ArgumentParser:
                       help="a finished run, e.g. outputs/sample")
 
     synth = sub.add_parser("synth", help="generate a synthetic Indonesian retail customer base")
-    synth.add_argument("--customers", type=int, default=3000)
-    synth.add_argument("--seed", type=int, default=42)
+    synth.add_argument("--customers", type=_whole_number(1, 10_000_000), default=3000,
+                       help="number of customers (1 to 10,000,000)")
+    synth.add_argument("--seed", type=_whole_number(0, 2**32 - 1), default=42)
     synth.add_argument("--out", type=Path, default=Path("data") / "synthetic")
+    synth.add_argument("--force", action="store_true", help="overwrite an export already in --out")
     return parser
 
 
+def _whole_number(low: int, high: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low:,} to {high:,}")
+        return value
+    return parse
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the process exit code (0 ok, 1 a notebook failed, 2 bad input)."""
+    """Entry point; returns the process exit code (0 ok, 1 a notebook failed, 2 bad input,
+    130 interrupted). A person never sees a traceback (``CRM_DEBUG=1`` shows one for bugs)."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
@@ -63,13 +82,30 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as err:
         print(f"crm {args.command}: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"crm {args.command}: interrupted; nothing was finished, the unfinished run folder was "
+              "removed and earlier results are unchanged.", file=sys.stderr)
+        return 130
+    except OSError as err:
+        where = f" ({err.filename})" if err.filename else ""
+        print(f"crm {args.command}: {err.strerror or err}{where}: check the path, its permissions "
+              "and the free disk space.", file=sys.stderr)
+        return 2
+    except Exception as err:  # a bug: say so plainly, the traceback only on request
+        if os.environ.get("CRM_DEBUG"):
+            traceback.print_exc()
+        print(f"crm {args.command}: unexpected error {type(err).__name__}: {err}. This is a bug in the "
+              "workbook; please report it (set CRM_DEBUG=1 to see the traceback).", file=sys.stderr)
+        return 1
 
 
 def _run(args) -> int:
     from crmlib.params import load_params
     from crmlib.runner import run_workbook
 
-    params = load_params(args.params or paths.PROJECT_ROOT / "params" / "sample.yaml", args.overrides)
+    params = load_params(args.params, args.overrides)
+    if args.params is None and "transactions" not in params:  # nothing named: the bundled sample
+        params = load_params(paths.PROJECT_ROOT / "params" / "sample.yaml", args.overrides)
     result = run_workbook(params, only=args.only, out_root=args.out, stop_on_error=args.stop_on_error,
                           progress=not args.quiet)
     failed = [nb for nb in result.notebooks if nb.status == "failed"]
@@ -80,19 +116,27 @@ def _run(args) -> int:
 
 def _validate(args) -> int:
     from crmlib.data import load_data
-    from crmlib.params import check_known, load_params
-    from crmlib.runner import LOAD_KEYS, resolve_path
+    from crmlib.params import check_known, check_values, load_params
+    from crmlib.runner import LOAD_KEYS, parameter_schema, resolve_path
     from crmlib.validate import write_validation
 
     params = load_params(args.params, args.overrides)
     if args.transactions_file:
         params["transactions"] = str(args.transactions_file)
+    schema = parameter_schema()
     if not args.params:  # a params file may also hold notebook keys; bare --set keys must be known
         check_known(params, set(LOAD_KEYS) | {"transactions"}, where="crm validate")
+    else:
+        check_known(params, set(schema))
+    params = check_values(params, {name: row.spec for name, row in schema.items() if row.spec})
     if not params.get("transactions"):
         raise InputError("no transactions file: give TRANSACTIONS_FILE or `transactions` in --params.")
-    data = load_data(resolve_path(params["transactions"], Path.cwd()), None,
-                     **{k: params.get(k) for k in LOAD_KEYS if k in params})
+    transactions = resolve_path(params["transactions"], Path.cwd())
+    if Path(transactions).is_dir():
+        raise InputError(f"{transactions} is a folder; give the path of the export file inside it.")
+    if args.out.exists() and not args.out.is_dir():
+        raise InputError(f"--out {args.out} is a file, not a folder.")
+    data = load_data(transactions, None, **{k: params.get(k) for k in LOAD_KEYS if k in params})
     written = write_validation(data.validation, args.out)
     report = data.report
     print(f"{report['rows_in']} rows in = {report['rows_kept']} kept + {report['rows_rejected']} rejected")
@@ -116,6 +160,13 @@ def _deck(args) -> int:
 def _synth(args) -> int:
     from crmlib.synth import write_sample
 
+    if args.out.exists() and not args.out.is_dir():
+        raise InputError(f"--out {args.out} is a file, not a folder.")
+    existing = [name for name in ("transactions.csv", "customers.csv", "truth.json", "README.md")
+                if (args.out / name).exists()]
+    if existing and not args.force:
+        raise InputError(f"{args.out} already holds {', '.join(existing)}: add --force to overwrite "
+                         "them, or choose another --out.")
     written = write_sample(args.out, n_customers=args.customers, seed=args.seed)
     for path in written.values():
         print(f"wrote {path}")

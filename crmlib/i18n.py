@@ -5,10 +5,13 @@ Labels live in YAML files under ``crmlib/labels/`` (one per topic: ``common.yaml
 """
 from __future__ import annotations
 
+import string
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
+
+from crmlib.markup import Safe, escape_code, escape_md  # noqa: F401  (Safe, escape_md: for notebooks)
 
 LANGUAGES = ("en", "id")
 LABELS_DIR = Path(__file__).resolve().parent / "labels"
@@ -58,8 +61,30 @@ def t(key: str, lang: str = "en", **values) -> str:
     return text.format(**values) if values else text
 
 
+def md_text(key: str, lang: str = "en", **values) -> str:
+    """The label ``key`` in ``lang`` as Markdown source, with every value escaped (the result
+    is :class:`~crmlib.markup.Safe`: it can fill another label's placeholder as it is)."""
+    template = t(key, lang)
+    if not values:
+        return Safe(template)
+    formatter, inside_code, parts = string.Formatter(), False, []
+    for literal, field, spec, conversion in formatter.parse(template):
+        parts.append(literal)
+        inside_code ^= literal.count("`") % 2 == 1
+        if field is not None:
+            value, _ = formatter.get_field(field, (), values)
+            text = formatter.format_field(formatter.convert_field(value, conversion), spec or "")
+            parts.append(escape_code(text) if inside_code else escape_md(text))
+    return Safe("".join(parts))
+
+
 def md(key: str, lang: str = "en", **values):
-    """A label rendered as Markdown in a notebook (narrative that follows ``lang``)."""
+    """A label rendered as Markdown in a notebook (narrative that follows ``lang``).
+
+    Values filling ``{placeholders}`` are escaped (:func:`escape_md`), so a customer name, a
+    column header or a parameter shows as text and never as HTML or Markdown. Notebooks show
+    interpolated narrative with ``md(key, lang, **values)``, not ``Markdown(t(key, lang, **values))``.
+    """
     from IPython.display import Markdown
 
-    return Markdown(t(key, lang, **values))
+    return Markdown(md_text(key, lang, **values))

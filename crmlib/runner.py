@@ -15,6 +15,7 @@ import platform
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -27,11 +28,13 @@ from crmlib import paths, validated
 from crmlib.data import load_data
 from crmlib.io import InputError
 from crmlib.outputs import dumps
-from crmlib.params import check_known
+from crmlib.params import Spec, check_known, check_run_name, check_values, safe_run_name, split_comment
+from crmlib.progress import RunProgress, previous_seconds
 from crmlib.present.deck import write_deck
 from crmlib.present.hub import write_hub
 from crmlib.present.pdf import PRINTER as PDF_PRINTER
 from crmlib.present.report import export_report, run_context
+from crmlib.run_folder import RunFolder, say_removed
 from crmlib.validate import write_validation
 
 KERNEL_NAME = "python3"
@@ -102,22 +105,57 @@ def declared_parameters(notebook: Path) -> dict:
     return {name: value for name, value, _ in parameters_cell(notebook)}
 
 
-def parameter_reference(directory: Path = paths.NOTEBOOKS_DIR) -> str:
-    """Markdown table of every parameter: default, the notebooks declaring it, its comment."""
-    rows: dict[str, dict] = {}
+@dataclass
+class Parameter:
+    """One key of the workbook: its default, declared type (``spec``), meaning, and the notebooks
+    declaring it."""
+
+    name: str
+    default: object
+    spec: Spec | None
+    help: str
+    notebooks: list[str] = field(default_factory=list)
+
+
+def parameter_schema(directory: Path = paths.NOTEBOOKS_DIR) -> dict[str, Parameter]:
+    """Every key the notebooks declare, with the schema written in its trailing comment.
+
+    The first notebook declaring a key gives its default, type and meaning (tests check that
+    every declaration of a key agrees).
+    """
+    found: dict[str, Parameter] = {}
     for notebook in discover_notebooks(directory):
         for name, value, comment in parameters_cell(notebook):
-            row = rows.setdefault(name, {"default": value, "notebooks": [], "help": ""})
-            row["notebooks"].append(notebook.stem[:2])
-            row["help"] = row["help"] or comment
+            try:
+                spec, meaning = split_comment(comment)
+            except ValueError as err:
+                raise InputError(f"{notebook.name}: parameter `{name}` has a bad type declaration "
+                                 f"({err}); see docs/parameters.md.") from None
+            row = found.setdefault(name, Parameter(name, value, spec, meaning))
+            row.notebooks.append(notebook.stem[:2])
+            row.spec = row.spec or spec
+            row.help = row.help or meaning
+    return found
+
+
+def parameter_reference(directory: Path = paths.NOTEBOOKS_DIR) -> str:
+    """Markdown table of every parameter: type and range, default, the notebooks declaring it, meaning."""
+    rows = parameter_schema(directory)
     everywhere = len(discover_notebooks(directory))
-    lines = ["| key | default | notebooks | meaning |", "| --- | --- | --- | --- |"]
-    for name, row in sorted(rows.items(), key=lambda item: (len(item[1]["notebooks"]) < everywhere,
-                                                             item[1]["notebooks"], item[0])):
-        where = "all" if len(row["notebooks"]) == everywhere else ", ".join(row["notebooks"])
-        default = json.dumps(row["default"], ensure_ascii=False).replace("|", "\\|")
-        lines.append(f"| `{name}` | `{default}` | {where} | {row['help'].replace('|', '/')} |")
+    lines = ["| key | type | default | notebooks | meaning |", "| --- | --- | --- | --- | --- |"]
+    for name, row in sorted(rows.items(), key=lambda item: (len(item[1].notebooks) < everywhere,
+                                                             item[1].notebooks, item[0])):
+        where = "all" if len(row.notebooks) == everywhere else ", ".join(row.notebooks)
+        default = json.dumps(row.default, ensure_ascii=False)
+        if row.spec and "sample" in row.spec.flags:
+            default += " (sample)"
+        kind = row.spec.text.split(";")[0].strip() if row.spec else "?"
+        lines.append(f"| `{name}` | `{_cell(kind)}` | `{_cell(default)}` | {where} | {_cell(row.help)} |")
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
 
 
 def select(notebooks: list[Path], only: list[str] | None) -> list[Path]:
@@ -150,40 +188,35 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
                  notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> RunResult:
     """Validate the data, execute the notebooks, export HTML, and move the run folder into place.
 
-    Raises :class:`InputError` for unknown parameters or unreadable data (before any notebook runs).
+    Raises :class:`InputError` (before any notebook runs) for unknown parameters, values outside
+    their declared type or range, unreadable data, or an output folder the run may not replace.
     """
     notebooks = discover_notebooks(notebooks_dir)
     if not notebooks:
         raise InputError(f"no notebooks (NN_name.ipynb) found in {notebooks_dir}.")
-    declared = {nb.stem: declared_parameters(nb) for nb in notebooks}
-    known = set().union(*declared.values())
-    check_known(params, known)
+    schema = parameter_schema(notebooks_dir)
+    check_known(params, set(schema))
+    params = check_values(params, {name: row.spec for name, row in schema.items() if row.spec})
     chosen = select(notebooks, only)
-
-    defaults = declared[chosen[0].stem]
-    settings = {**defaults, **params}
-    for key in PATH_KEYS:
-        base = Path.cwd() if key in params else notebooks_dir
-        settings[key] = resolve_path(settings.get(key), base=base)
-    run_name = str(settings.get("run_name") or "run")
+    declared = {nb.stem: declared_parameters(nb) for nb in chosen}
+    settings, given = run_settings(params, schema, declared[chosen[0].stem], notebooks_dir)
+    run_name = settings["run_name"]
     out_root = Path(out_root) if out_root else paths.OUTPUTS_DIR
-    final_dir = out_root / run_name
-    work_dir = out_root / f".{run_name}.partial-{os.getpid()}"
-    if work_dir.exists():
-        shutil.rmtree(work_dir)
-    work_dir.mkdir(parents=True)
 
     started = time.time()
-    previous_validation_dir = os.environ.get(validated.RUN_DIR_ENV)
-    os.environ[validated.RUN_DIR_ENV] = str((work_dir / "validation").resolve())  # validate once
-    try:
-        _say(progress, f"Validating {Path(settings['transactions']).name} …")
+    with RunFolder(out_root, run_name) as folder, _run_environment(folder.work_dir):
+        say_removed(folder.removed_partials)
+        work_dir, final_dir = folder.work_dir, folder.final_dir
+        stages = RunProgress(progress, [nb.stem for nb in chosen], previous_seconds(final_dir))
+        stages.validating(settings["transactions"])
         data = load_data(settings["transactions"], settings.get("customers"),
                          **{k: settings[k] for k in LOAD_KEYS if k in settings})
         write_validation(data.validation, work_dir / "validation")
         report = data.report
-        _say(progress, f"  {report['rows_in']} rows in = {report['rows_kept']} kept + "
-                       f"{report['rows_rejected']} quarantined")
+        stages.validated(report)
+        if settings.get("as_of_date") is None and report.get("date_max"):
+            settings["as_of_date"] = report["date_max"][:10]  # the day of the last transaction
+            given.add("as_of_date")
 
         result = RunResult(run_dir=final_dir)
         _keep_previous_reports(final_dir, work_dir, [nb for nb in notebooks if nb not in chosen])
@@ -191,27 +224,70 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
             if stop_on_error and not result.ok:
                 result.notebooks.append(NotebookResult(notebook.stem, "skipped"))
                 continue
-            _say(progress, f"[{index}/{len(chosen)}] {notebook.stem}")
+            stages.starting(index, len(chosen), notebook.stem)
             own = declared[notebook.stem]
-            passed = {k: settings[k] for k in params if k in own}  # data paths already resolved
+            passed = {k: settings[k] for k in given if k in own}  # data paths already resolved
             if "output_dir" in own:
                 passed["output_dir"] = str((work_dir / notebook.stem).resolve())
-            outcome = _execute(notebook, work_dir / notebook.stem, passed, progress, notebooks_dir)
+            outcome = _execute(notebook, work_dir / notebook.stem, passed, False, notebooks_dir)
             result.notebooks.append(outcome)
+            stages.finished(notebook.stem, outcome.status, outcome.seconds, work_dir / notebook.stem / "results.json")
             if outcome.status == "failed":
-                _say(True, f"  FAILED: {outcome.error}")
+                stages.say(f"  FAILED: {outcome.error}")
+        stages.close()
 
         _write_manifest(work_dir, settings, result, started, report)
         _write_index(work_dir, result, report, settings)
-    except BaseException:
-        PDF_PRINTER.finish()  # no PDF still being written into the folder removed here
-        shutil.rmtree(work_dir, ignore_errors=True)
-        raise
-    finally:
-        _restore_env(validated.RUN_DIR_ENV, previous_validation_dir)
-    _move_into_place(work_dir, final_dir)
+        folder.commit()
     _say(progress, f"Reports: {final_dir / 'index.html'}")
     return result
+
+
+def run_settings(params: dict, schema: dict[str, Parameter], defaults: dict,
+                 notebooks_dir: Path) -> tuple[dict, set[str]]:
+    """A run's settings (defaults + ``params``) and the keys to pass the notebooks explicitly.
+
+    Defaults marked ``sample`` (the bundled sample's files, dates and name) apply only when the
+    run names no ``transactions`` file: a run on the user's own file gets no customers file,
+    ``as_of_date`` = the day of its last transaction, and the file's name as ``run_name``.
+    File paths are resolved (relative to the current folder or the project root) and must be files.
+    """
+    settings, given = {**defaults, **params}, set(params)
+    if "transactions" in params:
+        for name, row in schema.items():
+            if name not in params and name in settings and row.spec and "sample" in row.spec.flags:
+                settings[name] = None
+                given.add(name)
+    for name in file_keys(schema):
+        if name in settings:
+            base = Path.cwd() if name in params else notebooks_dir
+            settings[name] = resolve_path(settings[name], base=base)
+            _check_file(name, settings[name])
+    if not settings.get("transactions"):
+        raise InputError("no transactions file: set `transactions` in --params FILE or with "
+                         "--set transactions=PATH (the bundled sample: --params params/sample.yaml).")
+    if settings.get("run_name") is None:
+        settings["run_name"] = safe_run_name(Path(settings["transactions"]).stem)
+        given.add("run_name")
+    check_run_name(settings["run_name"])
+    return settings, given
+
+
+def file_keys(schema: dict[str, Parameter]) -> list[str]:
+    """Keys holding a file path: the data files and every key declared as ``file``."""
+    declared = [name for name, row in schema.items()
+                if row.spec and any(getattr(option, "kind", "") == "file" for option in row.spec.options)]
+    return list(dict.fromkeys([*PATH_KEYS, *declared]))
+
+
+def _check_file(name: str, path: str | None) -> None:
+    if path in (None, ""):
+        return
+    if Path(path).is_dir():
+        raise InputError(f"`{name}`: {path} is a folder; give the path of a file inside it.")
+    if not Path(path).is_file():
+        raise InputError(f"`{name}`: {path} not found; check the path (relative paths start from "
+                         "the folder you run crm in).")
 
 
 def _keep_previous_reports(final_dir: Path, work_dir: Path, others: list[Path]) -> None:
@@ -247,7 +323,8 @@ def _execute(notebook: Path, out_dir: Path, parameters: dict, progress: bool,
 
 
 def _export_html(notebook_path: Path, html_path: Path) -> None:
-    """The designed, self-contained report (no code, no prompts) and its PDF print."""
+    """The designed, self-contained report (no code, no prompts) and its PDF print; generated
+    Markdown is disarmed there (:func:`crmlib.markup.disarm_html`)."""
     export_report(notebook_path, html_path)
     PDF_PRINTER.submit(html_path)  # printed while the next notebook runs; awaited in _write_index
 
@@ -298,14 +375,17 @@ def _write_index(work_dir: Path, result: RunResult, report: dict, settings: dict
     write_hub(work_dir, result.notebooks, report, context)
 
 
-def _move_into_place(work_dir: Path, final_dir: Path) -> None:
-    """Swap the finished folder in, so ``outputs/<run>`` is never half-written."""
-    old = final_dir.with_name(f".{final_dir.name}.old-{os.getpid()}")
-    if final_dir.exists():
-        final_dir.rename(old)
-    work_dir.rename(final_dir)
-    if old.exists():
-        shutil.rmtree(old, ignore_errors=True)
+@contextmanager
+def _run_environment(work_dir: Path):
+    """While a run works: notebooks read the run's validated data (validate once); on leaving,
+    no PDF is still being written into the folder and the environment is as it was."""
+    previous = os.environ.get(validated.RUN_DIR_ENV)
+    os.environ[validated.RUN_DIR_ENV] = str((work_dir / "validation").resolve())
+    try:
+        yield
+    finally:
+        PDF_PRINTER.finish()
+        _restore_env(validated.RUN_DIR_ENV, previous)
 
 
 def _restore_env(name: str, value: str | None) -> None:

@@ -6,7 +6,6 @@ The kept table is checked against the pandera schema :data:`CANONICAL_TRANSACTIO
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pandera.pandas as pa
 from crmlib.io import (CUSTOMER_ALIASES, DATE_YEARS, LINE_COLUMN, TRANSACTION_ALIASES, InputError,
                        ReadResult, dates_out_of_range, detect_dayfirst, detect_decimal, map_unique,
                        parse_amounts, parse_dates, read_export, resolve_columns, strip_text)
+from crmlib.outputs import dumps, write_csv
 
 EMPTY_LINE = "empty line"
 MISSING_CUSTOMER = "missing customer id"
@@ -76,6 +76,8 @@ CANONICAL_DTYPES = {"customer_id": object, "order_id": object, "date": "datetime
 def canonical_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with the canonical dtypes (e.g. after a Parquet round trip: microsecond dates, Arrow text)."""
     wanted = {c: d for c, d in CANONICAL_DTYPES.items() if c in frame.columns}
+    if "date" in frame and isinstance(frame["date"].dtype, pd.DatetimeTZDtype):  # Spark's UTC timestamps
+        frame = frame.assign(date=frame["date"].dt.tz_convert("UTC").dt.tz_localize(None))
     out = frame.astype(wanted)
     for name in ("order_id", "category", "channel"):
         if name in out:
@@ -330,11 +332,9 @@ def write_validation(result: ValidationResult, out_dir: str | Path) -> dict[str,
         "clean": out_dir / "clean_transactions.csv",
         "rejected": out_dir / "rejected_rows.csv",
     }
-    paths["validation"].write_text(json.dumps(result.report, indent=2, ensure_ascii=False,
-                                              allow_nan=False) + "\n",
-                                   encoding="utf-8")
+    paths["validation"].write_text(dumps(result.report, sort_keys=False), encoding="utf-8")
     clean = result.transactions.copy()
     clean["date"] = clean["date"].dt.strftime("%Y-%m-%d %H:%M:%S")
-    clean.to_csv(paths["clean"], index=False, encoding="utf-8", lineterminator="\n")
-    result.rejected.to_csv(paths["rejected"], index=False, encoding="utf-8", lineterminator="\n")
+    write_csv(clean, paths["clean"], float_format=None)  # text cells neutralised for spreadsheets
+    write_csv(result.rejected, paths["rejected"], float_format=None)
     return paths

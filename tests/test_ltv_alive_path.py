@@ -78,3 +78,15 @@ def test_mask_id():
     assert mask_id("C000123") == "C***23"
     assert mask_id(98765) == "9***65"
     assert mask_id("AB1") == "***"
+
+
+def test_alive_path_chart_draws_one_line_per_customer(cdnow_transactions, cdnow_bgnbd):
+    import matplotlib
+    matplotlib.use("Agg")
+    from crmlib.ltv.model_plots import archetype_label, plot_alive_paths
+    first = cdnow_transactions["customer_id"].iloc[0]
+    paths = {archetype_label("loyal", "0***01", "id"): alive_path(cdnow_bgnbd, cdnow_transactions, first, "1997-09-30")}
+    ax = plot_alive_paths(paths, lang="id")
+    assert len(ax.get_lines()) == 1
+    assert ax.get_legend().get_texts()[0].get_text() == "Pembeli setia yang sering (0***01)"
+    assert ax.get_title() == "Peluang masih aktif sepanjang riwayat pelanggan"

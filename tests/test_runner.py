@@ -67,7 +67,7 @@ def test_failing_cell_is_named_and_others_still_run(workbook, tmp_path):
     assert "01_first/report.html" in index and "failed" in index
     report = (run / "01_first" / "report.html").read_text(encoding="utf-8")
     assert "pathlib.Path(output_dir" not in report  # code hidden in reports
-    assert {p.name for p in out.iterdir()} == {"t"}  # no partial folders left behind
+    assert {p.name for p in out.iterdir()} == {"t", ".t.lock"}  # no partial folder left behind
 
 
 def test_stop_on_error_skips_the_rest(workbook, tmp_path):
@@ -139,3 +139,117 @@ def test_parameters_cell_is_parsed_with_comments(tmp_path):
     nbformat.write(nb, tmp_path / "01_x.ipynb")
     with pytest.raises(InputError, match="literals only"):
         parameters_cell(tmp_path / "01_x.ipynb")
+
+
+# --- the output-folder contract -----------------------------------------------------------------
+
+def _run(workbook, out, **params):
+    return run_workbook(params, out_root=out, progress=False, notebooks_dir=workbook, only=["01"])
+
+
+@pytest.mark.parametrize("name", ["../data", "..", ".", "/tmp/elsewhere", "client/2024", "x" * 300])
+def test_run_name_outside_the_output_folder_is_refused(workbook, tmp_path, name):
+    data = tmp_path / "data"
+    (data / "raw").mkdir(parents=True)
+    (data / "raw" / "export.csv").write_text("client file", encoding="utf-8")
+    out = tmp_path / "outputs"
+    with pytest.raises(InputError, match="not a safe folder name"):
+        _run(workbook, out, run_name=name)
+    assert (data / "raw" / "export.csv").read_text(encoding="utf-8") == "client file"
+    assert not out.exists()
+
+
+def test_a_folder_that_is_not_a_run_is_never_replaced(workbook, tmp_path):
+    out = tmp_path / "outputs"
+    (out / "t").mkdir(parents=True)
+    (out / "t" / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(InputError, match="not a finished run"):
+        _run(workbook, out)
+    assert (out / "t" / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert sorted(p.name for p in out.iterdir()) == ["t"]
+
+
+def test_a_finished_run_is_kept_as_previous_until_the_next_one_is_complete(workbook, tmp_path, monkeypatch):
+    out = tmp_path / "outputs"
+    _run(workbook, out, x=1)
+    _run(workbook, out, x=2)
+    assert json.loads((out / "t" / "01_first" / "results.json").read_text())["x"] == 2
+    assert json.loads((out / "t.previous" / "01_first" / "results.json").read_text())["x"] == 1
+
+    import crmlib.runner as runner
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(runner, "_execute", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _run(workbook, out, x=3)
+    assert json.loads((out / "t" / "01_first" / "results.json").read_text())["x"] == 2  # untouched
+    assert json.loads((out / "t.previous" / "01_first" / "results.json").read_text())["x"] == 1
+    assert not [p for p in out.iterdir() if ".partial" in p.name]  # the unfinished folder is gone
+
+
+def test_a_second_run_of_the_same_name_is_refused_while_one_runs(workbook, tmp_path):
+    from filelock import FileLock
+
+    out = tmp_path / "outputs"
+    out.mkdir()
+    with FileLock(out / ".t.lock", timeout=0):  # another process running "t"
+        with pytest.raises(InputError, match="already running"):
+            _run(workbook, out)
+    assert not (out / "t").exists()
+    _run(workbook, out)  # once it is done, the name is free
+    assert (out / "t" / "manifest.json").exists()
+
+
+def test_partial_folders_of_killed_runs_are_cleaned(workbook, tmp_path, capsys):
+    from filelock import FileLock
+
+    out = tmp_path / "outputs"
+    for stale in (".t.partial-99999-1", ".other.partial-99999-1", ".busy.partial-99999-1"):
+        (out / stale / "01_first").mkdir(parents=True)
+    with FileLock(out / ".busy.lock", timeout=0):  # "busy" is still running elsewhere: kept
+        _run(workbook, out)
+    names = {p.name for p in out.iterdir() if p.is_dir()}
+    assert names == {"t", ".busy.partial-99999-1"}
+    assert "removed .t.partial-99999-1" in capsys.readouterr().err
+
+
+def test_output_folder_that_is_a_file_or_cannot_be_written(workbook, tmp_path):
+    a_file = tmp_path / "outputs"
+    a_file.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(InputError, match="is a file, not a folder"):
+        _run(workbook, a_file)
+    with pytest.raises(InputError, match="cannot create the output folder"):
+        _run(workbook, a_file / "below")
+    assert a_file.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_immutable_output_folder_is_a_clear_error(workbook, tmp_path):
+    import shutil
+    import subprocess
+
+    out = tmp_path / "frozen"
+    out.mkdir()
+    if not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(out)], capture_output=True).returncode:
+        pytest.skip("chattr +i is not available on this file system")
+    try:
+        with pytest.raises(InputError, match="cannot write in the output folder"):
+            _run(workbook, out)
+    finally:
+        subprocess.run(["chattr", "-i", str(out)], check=True)
+
+
+def test_read_only_output_folder_is_a_clear_error(workbook, tmp_path):
+    import os
+    import stat
+
+    out = tmp_path / "readonly"
+    out.mkdir()
+    out.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        if os.access(out, os.W_OK):
+            pytest.skip("running with permissions that ignore read-only folders (root)")
+        with pytest.raises(InputError, match="cannot write in the output folder"):
+            _run(workbook, out)
+    finally:
+        out.chmod(stat.S_IRWXU)

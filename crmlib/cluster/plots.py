@@ -105,9 +105,8 @@ def plot_pca_map(frame: pd.DataFrame, explained, personas: pd.DataFrame, lang: s
 
 def plot_crosstab(shares: pd.DataFrame, personas: pd.DataFrame, lang: str = "en"):
     """Heatmap: for each cluster (row), the share of its customers in each segment (column)."""
-    names = cluster_names(personas)
     frame = shares.copy()
-    frame.index = [names.get(c, str(c)) for c in frame.index]
+    frame.index = [str(c) for c in frame.index]          # the personas are named in the table above
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 2.8 + 0.8 * frame.shape[0]))
     sns.heatmap(frame, annot=frame.map(lambda v: format_percent(v, 0, lang)), fmt="", cmap=SEQUENTIAL, vmin=0,
                 vmax=1, ax=ax, annot_kws={"size": FONT_SIZE - 1},

@@ -10,7 +10,7 @@ from crmlib.present.tables import show_table
 
 _MONEY_MEDIANS = ("median_monetary_total", "median_monetary_mean")
 #: The medians shown in the main table (all of them are in the exported profiles).
-KEY_MEDIANS = ("median_recency_days", "median_frequency", "median_monetary_total", "median_monetary_mean")
+KEY_MEDIANS = ("median_recency_days", "median_monetary_total")
 
 
 def _pct(x, lang: str) -> str:
@@ -66,7 +66,9 @@ def features_table(features: pd.DataFrame, lang: str = "en"):
     numeric = features.select_dtypes("number")
     rows = [(feature_label(c, lang), *numeric[c].quantile([0.25, 0.5, 0.75]).to_numpy()) for c in numeric]
     frame = pd.DataFrame(rows, columns=["feature", "q1", "median", "q3"])
+    digits = {c: 0 if frame[c].abs().max() >= 100 else 2 for c in ("q1", "median", "q3")}
     return show_table(frame, lang, max_rows=None, kinds={"q1": "number", "median": "number", "q3": "number"},
+                      decimals={c: min(digits.values()) for c in digits},
                       headers={"feature": t("cluster_feature", lang), "q1": t("rfm_quartile_low", lang),
                                "median": t("rfm_median", lang), "q3": t("rfm_quartile_high", lang)})
 

@@ -21,8 +21,9 @@ from crmlib.ltv.validation import holdout_table
 COMPARISON_COLUMNS = ("n_params", "loglik", "aic", "bic", "holdout_mae", "holdout_bias",
                       "customer_mae", "holdout_predicted", "holdout_actual")
 #: Models whose holdout MAE is within this share of the best count as equally good: the
-#: one with the lower BIC (fewer parameters for the same fit) is then chosen.
+#: first of them in the table's order is kept unless another's BIC is lower by this much.
 MAE_TIE = 0.05
+BIC_EVIDENCE = 2.0
 
 
 def holdout_errors(cal_frequency, holdout_purchases, predicted, max_freq: int = 7) -> dict:
@@ -67,9 +68,14 @@ def compare_models(models: dict, frequency, recency, T, holdout_purchases, holdo
 
 
 def choose_model(table: pd.DataFrame, candidates=None) -> tuple[str, str]:
-    """The model to use for CLV and why: ``(name, reason)`` with reason ``"holdout"`` (the
-    lowest holdout MAE), ``"bic"`` (holdout MAE within 5 % of the best, lowest BIC among
-    those) or ``"only"`` (a single candidate)."""
+    """The model to use for CLV and why: ``(name, reason)``.
+
+    ``"holdout"``: the lowest holdout MAE, more than 5 % below every other model's.
+    Otherwise the models within 5 % of the best predict equally well: the first of them in
+    the table's order (the default, BG/NBD) is kept (``"default"``) unless another has a BIC
+    lower by more than :data:`BIC_EVIDENCE` (positive evidence, Kass & Raftery 1995), which
+    is then chosen (``"bic"``). ``"only"``: a single candidate.
+    """
     rows = table if candidates is None else table.loc[[c for c in table.index if c in set(candidates)]]
     if rows.empty:
         raise ValueError("no fitted model to choose from")
@@ -79,7 +85,10 @@ def choose_model(table: pd.DataFrame, candidates=None) -> tuple[str, str]:
     close = rows[rows["holdout_mae"] <= best * (1 + MAE_TIE) + 1e-12]
     if len(close) == 1:
         return str(close.index[0]), "holdout"
-    return str(close["bic"].idxmin()), "bic"
+    default, lowest = close.index[0], close["bic"].idxmin()
+    if close.loc[default, "bic"] - close.loc[lowest, "bic"] > BIC_EVIDENCE:
+        return str(lowest), "bic"
+    return str(default), "default"
 
 
 def fit_comparison(calibration: pd.DataFrame, fitted: dict, time_unit: str = "W", extra=("mbgnbd",)):

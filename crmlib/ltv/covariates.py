@@ -100,6 +100,14 @@ def _levels(series: pd.Series) -> pd.Series:
 
 # -- the models ------------------------------------------------------------------------------------
 
+def _row_groups(matrix: np.ndarray):
+    """Group code of each row and the distinct rows (hash-based: fast for many rows)."""
+    frame = pd.DataFrame(matrix)
+    codes = frame.groupby(list(frame.columns), sort=True).ngroup().to_numpy()
+    rows = frame.drop_duplicates().assign(code=codes[~frame.duplicated().to_numpy()]).sort_values("code")
+    return codes, rows.drop(columns="code").to_numpy(float)
+
+
 @dataclass
 class _CovData:
     groups: list  # (z row, plain model's prepared data, rows of the customers)
@@ -152,11 +160,12 @@ class _CovariateModel(RepeatPurchaseModel):
         return self._store_fit(optimum, float(self._loglik(optimum.theta, data, 0)[0]), float(w.sum()))
 
     def _group_data(self, x, t_x, T, w, Z) -> _CovData:
-        rows, inverse = np.unique(Z, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
+        codes, rows = _row_groups(Z)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(rows) + 1))
         groups = []
         for g, z in enumerate(rows):
-            members = np.flatnonzero(inverse == g)
+            members = order[bounds[g]:bounds[g + 1]]
             groups.append((z, self.base()._prepare(x[members], t_x[members], T[members], w[members]), members))
         return _CovData(groups=groups, total_weight=float(w.sum()))
 
@@ -214,8 +223,7 @@ class _CovariateModel(RepeatPurchaseModel):
     def _by_group(self, method: str, covariates, arrays, *args, **kwargs):
         Z = np.asarray(covariates, float)
         params = self.customer_params(Z)
-        rows, inverse = np.unique(params, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
+        inverse, rows = _row_groups(params)
         out = None
         for g, theta in enumerate(rows):
             members = np.flatnonzero(inverse == g)
@@ -239,6 +247,27 @@ class _CovariateModel(RepeatPurchaseModel):
     def conditional_expected_purchases_path(self, times, frequency, recency, T, covariates):
         x, t_x, T_, _ = coerce_rfm(frequency, recency, T)
         return self._by_group("conditional_expected_purchases_path", covariates, (x, t_x, T_), times)
+
+    def conditional_probability_of_n_purchases(self, n, t, frequency, recency, T, covariates):
+        x, t_x, T_, _ = coerce_rfm(frequency, recency, T)
+        return output_like(frequency, self._by_group("conditional_probability_of_n_purchases", covariates,
+                                                     (x, t_x, T_), n, t))
+
+    def time_to_next_purchase(self, frequency, recency, T, covariates, statistic: str = "median"):
+        x, t_x, T_, _ = coerce_rfm(frequency, recency, T)
+        return output_like(frequency, self._by_group("time_to_next_purchase", covariates, (x, t_x, T_),
+                                                     statistic=statistic))
+
+    def probability_of_n_purchases(self, n, t, covariates):
+        """P(X(t) = n) of a new customer with each row of ``covariates``."""
+        Z = np.asarray(covariates, float)
+        zeros = np.zeros(Z.shape[0])
+        return self._by_group("conditional_probability_of_n_purchases", Z, (zeros, zeros, np.full_like(zeros, 1e-12)),
+                              n, t)
+
+    def log_likelihood(self, frequency, recency=None, T=None, covariates=None, weights=None) -> float:
+        x, t_x, T_, w = coerce_rfm(frequency, recency, T, weights)
+        return float(self._loglik(self._theta(), self._group_data(x, t_x, T_, w, np.asarray(covariates, float)), 0)[0])
 
     # -- effects and test -------------------------------------------------------------------------
     def _dropout_ratio(self, log_theta, j: int) -> float:  # pragma: no cover - abstract

@@ -19,6 +19,7 @@ from crmlib.i18n import t
 from crmlib.ltv._fit import ModelIdentificationError
 from crmlib.ltv.bgnbd import BetaGeoModel
 from crmlib.ltv.gamma_gamma import GammaGammaModel
+from crmlib.ltv.mbgnbd import ModifiedBetaGeoModel
 from crmlib.ltv.pareto_nbd import ParetoNBDModel
 from crmlib.ltv.segment_value import customer_value
 
@@ -26,6 +27,8 @@ from crmlib.ltv.segment_value import customer_value
 PURCHASE_MODELS = ("bgnbd", "pareto_nbd")
 SPEND_MODEL = "gamma_gamma"
 MODEL_NAMES = (*PURCHASE_MODELS, SPEND_MODEL)
+#: Purchase models the CLV may use when the model comparison prefers them.
+CLV_PURCHASE_MODELS = (*PURCHASE_MODELS, "mbgnbd")
 #: ``clv_model`` when no purchase or spend model fits: the scenario LTV (no model) stands in.
 SCENARIO = "scenario"
 
@@ -35,6 +38,8 @@ def _fit_one(name: str, summary: pd.DataFrame, time_unit: str):
         return BetaGeoModel(time_unit=time_unit).fit(summary)
     if name == "pareto_nbd":
         return ParetoNBDModel(time_unit=time_unit).fit(summary)
+    if name == "mbgnbd":
+        return ModifiedBetaGeoModel(time_unit=time_unit).fit(summary)
     if name == SPEND_MODEL:
         repeaters = summary[summary["frequency"] > 0]
         return GammaGammaModel().fit(repeaters["frequency"], repeaters["monetary_value"])
@@ -67,7 +72,7 @@ class ModelFits:
         Gamma-Gamma's scale gamma is reported as ``v``.
         """
         out = {}
-        for name in MODEL_NAMES:
+        for name in (*CLV_PURCHASE_MODELS, SPEND_MODEL):
             if name in self.failures:
                 out[name] = {"error": self.failures[name]}
             elif name in self.models:
@@ -125,6 +130,7 @@ class CLVFit:
     table: pd.DataFrame | None
     model: str
     fits: ModelFits
+    preferred: str = PURCHASE_MODELS[0]
 
     @property
     def ok(self) -> bool:
@@ -137,9 +143,9 @@ class CLVFit:
             missing = [_label(n, lang) for n in self.fits.failures]
             parts.append(t("ltv_note_clv_scenario", lang, missing=", ".join(missing)))
             return "\n\n".join(parts)
-        if self.model != PURCHASE_MODELS[0]:
+        if self.model != self.preferred:
             parts.append(t("ltv_note_clv_model", lang, model=_label(self.model, lang),
-                           preferred=_label(PURCHASE_MODELS[0], lang)))
+                           preferred=_label(self.preferred, lang)))
         if calibration_fits is not None and self.model not in calibration_fits.models:
             parts.append(t("ltv_note_clv_unchecked", lang, model=_label(self.model, lang)))
         return "\n\n".join(p for p in parts if p)
@@ -176,20 +182,22 @@ class CLVFit:
 
 def fit_clv(summary: pd.DataFrame, as_of, time_unit: str = "W", horizon_months: int = 12,
             annual_discount_rate: float = 0.1, margin: float = 1.0, n_draws: int = 200,
-            seed: int = 0) -> CLVFit:
+            seed: int = 0, purchase_models=PURCHASE_MODELS) -> CLVFit:
     """Per-customer CLV (:func:`crmlib.ltv.segment_value.customer_value`) from the first
     purchase model that fits (BG/NBD, else Pareto/NBD) and Gamma-Gamma.
 
     A model whose fit or CLV band cannot be computed (no definite Hessian) is recorded as
     failed and the next is tried. Without a purchase model or Gamma-Gamma the table is
     ``None`` and the model :data:`SCENARIO`: the notebook's scenario LTV is the estimate.
+    ``purchase_models``: the order to try (e.g. the model comparison's choice first; any of
+    :data:`CLV_PURCHASE_MODELS`).
     """
     fits = ModelFits()
     spend = fit_models(summary, time_unit, (SPEND_MODEL,))
     fits.failures.update(spend.failures)
     if spend.spend is not None:
         fits.models[SPEND_MODEL] = spend.spend
-    for name in PURCHASE_MODELS:
+    for name in purchase_models:
         one = fit_models(summary, time_unit, (name,))
         if name in one.failures:
             fits.failures[name] = one.failures[name]
@@ -204,13 +212,14 @@ def fit_clv(summary: pd.DataFrame, as_of, time_unit: str = "W", horizon_months: 
             fits.failures[name] = str(error)
             del fits.models[name]
             continue
-        return CLVFit(table=table, model=name, fits=_ordered(fits))
-    return CLVFit(table=None, model=SCENARIO, fits=_ordered(fits))
+        return CLVFit(table=table, model=name, fits=_ordered(fits), preferred=purchase_models[0])
+    return CLVFit(table=None, model=SCENARIO, fits=_ordered(fits), preferred=purchase_models[0])
 
 
 def _ordered(fits: ModelFits) -> ModelFits:
-    return ModelFits(models={n: fits.models[n] for n in MODEL_NAMES if n in fits.models},
-                     failures={n: fits.failures[n] for n in MODEL_NAMES if n in fits.failures})
+    names = (*CLV_PURCHASE_MODELS, SPEND_MODEL)
+    return ModelFits(models={n: fits.models[n] for n in names if n in fits.models},
+                     failures={n: fits.failures[n] for n in names if n in fits.failures})
 
 
 def holdout_sentence(actual: float, predicted: dict, duration: float, unit: str, lang: str = "en") -> str:

@@ -30,6 +30,7 @@ from crmlib.ltv.scenarios import (MAX_RETENTION, PRACTITIONERS_PROFIT_RANGE, Cli
                                   cash_flows, lifetime_value, project_base, retention_uplift)
 from crmlib.outputs import dumps
 from crmlib.present.numbers import format_money, format_number, format_percent
+from crmlib.present.tables import show_table
 
 #: Longest horizon the calculator accepts (the page computes year by year as the user types).
 MAX_YEARS = 100
@@ -195,11 +196,11 @@ def _ratio_text(ratio: float, lang: str) -> str:
     return format_number(ratio, 1, lang) + "×" if math.isfinite(ratio) else format_number(ratio, 1, lang)
 
 
-def _html_table(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join("<tr><td>" + html.escape(str(item)) + '</td><td class="crm-calc-number">'
-                   + html.escape(str(value)) + "</td></tr>" for item, value in frame.itertuples(index=False))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _html_table(frame: pd.DataFrame, lang: str) -> str:
+    """An (item, value) table of formatted texts through the report's one table presenter."""
+    item, value = frame.columns
+    return show_table(frame, lang, kinds={item: "text", value: "number"}, headers={item: item, value: value},
+                      max_rows=None).html
 
 
 # --------------------------------------------------------------------------- the HTML block
@@ -300,7 +301,7 @@ def calculator_html(figures: CalculatorFigures, pak_budi: CalculatorFigures | No
     uid = "crm-calc-" + hashlib.sha256(config_json.encode("utf-8")).hexdigest()[:12]
     inputs_table, outputs_table = scenario_tables(figures, uplift_points, currency, lang)
     static = (f'<div class="crm-calc-static"><p class="crm-calc-intro">{html.escape(t("calc_static_note", lang))}'
-              f"</p>{_html_table(inputs_table)}{_html_table(outputs_table)}</div>")
+              f"</p>{_html_table(inputs_table, lang)}{_html_table(outputs_table, lang)}</div>")
     presets = "".join(
         f'<button type="button" data-preset="{key}" aria-pressed="false">{html.escape(t(f"calc_preset_{key}", lang))}'
         "</button>" for key in config["presets"])

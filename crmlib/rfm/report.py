@@ -73,19 +73,16 @@ def programme_table(segments: pd.DataFrame, rules: SegmentRules, lang: str = "en
 
 
 def segment_table(segments: pd.DataFrame, rules: SegmentRules, lang: str = "en", currency: str = "IDR"):
-    """Per segment: customers, revenue, their shares and the mean recency, frequency and spend."""
-    frame = segments[["segment", "customers", "customer_share", "revenue", "revenue_share", "recency_mean",
-                      "frequency_mean", "monetary_mean"]].copy()
+    """Per segment: customers, revenue, their shares and the mean spend per customer (the means of
+    recency and frequency are in the exported segment summary)."""
+    frame = segments[["segment", "customers", "customer_share", "revenue", "revenue_share", "monetary_mean"]].copy()
     frame["segment"] = [rules.text(s, "label", lang) for s in frame["segment"]]
     return show_table(frame, lang, max_rows=None, currency=currency,
                       kinds={"customer_share": "percent", "revenue": "money_short", "revenue_share": "percent",
-                             "recency_mean": "number", "frequency_mean": "number", "monetary_mean": "money_short"},
-                      decimals={"recency_mean": 0},
+                             "monetary_mean": "money_short"},
                       headers={"segment": t("rfm_segment", lang), "customers": t("rfm_customers", lang),
                                "customer_share": t("rfm_customer_share", lang), "revenue": t("rfm_revenue", lang),
                                "revenue_share": t("rfm_revenue_share", lang),
-                               "recency_mean": t("rfm_recency_mean", lang),
-                               "frequency_mean": t("rfm_frequency_mean", lang),
                                "monetary_mean": t("rfm_monetary_mean", lang)})
 
 
