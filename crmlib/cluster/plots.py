@@ -114,4 +114,5 @@ def plot_crosstab(shares: pd.DataFrame, personas: pd.DataFrame, lang: str = "en"
                           "format": FuncFormatter(lambda v, _p: format_percent(v, 0, lang))})
     label(ax, t("cluster_crosstab_title", lang), t("cluster_rfm_segment", lang), t("cluster_cluster", lang))
     plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
+    ax.tick_params(axis="y", rotation=0)
     return fig
