@@ -77,13 +77,14 @@ def count_axis(ax, axis: str = "y", lang: str = "en") -> None:
 
 
 def legend_below(where, columns: int | None = None, title: str | None = None, gap_points: float = 44,
-                 order: list[str] | None = None, **kwargs):
+                 order: list[str] | None = None, offset: float | None = None, **kwargs):
     """The legend under the plot, outside the data, below the x-axis label.
 
     ``where``: an axis (legend under it) or a figure (one legend under its lowest axes, for
     panels sharing their series). ``gap_points`` below the axis leave room for the tick labels
     and the axis label; ``columns`` defaults to as many as fit the figure's width; ``order``
-    lists labels to show first (bars before a line drawn over them).
+    lists labels to show first (bars before a line drawn over them). ``offset`` (axes heights
+    below the axis) places it instead of ``gap_points``.
     """
     from matplotlib.transforms import ScaledTranslation
 
@@ -108,7 +109,10 @@ def legend_below(where, columns: int | None = None, title: str | None = None, ga
         handles, labels = [h for h, _ in pairs], [text for _, text in pairs]
     anchor, transform = ((0.5, 0.0), axes.transAxes) if single else \
         ((0.5, axes.get_position().y0), figure.transFigure)
-    shifted = transform + ScaledTranslation(0, -gap_points / 72, figure.dpi_scale_trans)
+    if offset is not None and single:
+        anchor = (0.5, -offset)
+    shifted = transform + ScaledTranslation(0, 0 if offset is not None and single else -gap_points / 72,
+                                            figure.dpi_scale_trans)
     return where.legend(handles, labels, loc="upper center", bbox_to_anchor=anchor, bbox_transform=shifted,
                         ncol=columns or _columns_that_fit(labels, figure.get_figwidth() * 72), frameon=False,
                         title=title, **kwargs)
