@@ -49,7 +49,9 @@ def run(sample_params, daily, tmp_path_factory):
     odd = ids.astype(int) % 2
     pd.DataFrame({"customer_id": ids, "cluster": odd, "persona": np.where(odd == 1, "Odd", "Even")}) \
         .to_csv(earlier / "clusters.csv", index=False)
-    result = run_workbook(sample_params, only=["05"], out_root=out_root, progress=False)
+    # also the BG/BB on quarterly opportunities (the sample itself leaves it off)
+    result = run_workbook({**sample_params, "ltv_opportunities": "quarter"}, only=["05"], out_root=out_root,
+                          progress=False)
     assert result.ok, [nb.error for nb in result.notebooks]
     folder = result.run_dir / "05_ltv_scenarios"
     return json.loads((folder / "results.json").read_text(encoding="utf-8")), folder
@@ -58,7 +60,8 @@ def run(sample_params, daily, tmp_path_factory):
 def test_result_keys(run):
     results, folder = run
     assert {"time_unit", "calibration_end", "models", "holdout", "clv", "scenarios"} <= set(results)
-    assert set(results["models"]) == {"bgnbd", "pareto_nbd", "gamma_gamma"}
+    assert set(results["models"]) == {"bgnbd", "pareto_nbd", "gamma_gamma", "mbgnbd", "bgnbd_covariates", "bgbb",
+                                      "gamma_gamma_individual"}
     assert set(results["models"]["bgnbd"]["params"]) == {"r", "alpha", "a", "b"}
     assert set(results["models"]["pareto_nbd"]["params"]) == {"r", "alpha", "s", "beta"}
     assert set(results["models"]["gamma_gamma"]["params"]) == {"p", "q", "v"}
@@ -148,3 +151,24 @@ def test_clv_totals_and_segments(run):
     assert by_cluster["0 · Even"]["clv_total"] == pytest.approx(table.loc[~odd, "clv"].sum(), rel=1e-6)
     assert "(no segment)" not in by_cluster
     assert clv["by_rfm_segment"] is None          # notebook 02 did not run in this run
+
+
+def test_model_comparison_and_extra_models(run):
+    """Issue 13: every fitted model in results.json, the scorecard and the CLV model it chose."""
+    results, _ = run
+    comparison = results["model_comparison"]
+    rows = {row["model"]: row for row in comparison["table"]}
+    assert set(rows) == {"bgnbd", "pareto_nbd", "mbgnbd"}
+    for name, row in rows.items():  # AIC and BIC by their definitions
+        k, loglik = row["n_params"], row["loglik"]
+        assert row["aic"] == pytest.approx(2 * k - 2 * loglik)
+        assert row["bic"] == pytest.approx(k * np.log(results["holdout"]["customers"]) - 2 * loglik)
+        assert row["holdout_actual"] == results["holdout"]["actual_repeat_purchases"]
+    assert comparison["chosen"] in rows and comparison["reason"] in {"holdout", "bic", "default", "only"}
+    assert results["clv_model"] == comparison["chosen"]
+    assert rows["bgnbd"]["loglik"] == pytest.approx(results["models"]["bgnbd"]["loglik"])
+    covariates = results["models"]["bgnbd_covariates"]
+    assert covariates["likelihood_ratio_test"]["df"] == 2 * len(covariates["effects"])
+    assert covariates["likelihood_ratio_test"]["p_value"] > 0.01  # the sample has no covariate effects
+    assert set(results["models"]["bgbb"]["params"]) == {"alpha", "beta", "gamma", "delta"}
+
