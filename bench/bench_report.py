@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -41,6 +42,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     params = load_params(paths.PROJECT_ROOT / "params" / "sample.yaml")
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
         result = run_workbook(params, out_root=Path(folder), progress=False)
@@ -72,6 +74,8 @@ def main() -> None:
                          for name, (w, c) in steps.items()},
         "pdf_pages": pages,
         "share_of_run": round(presentation / total, 3),
+        # other work on the machine inflates wall seconds: the 1-minute load average around the run
+        "load_average": {"before": round(load_before, 1), "after": round(os.getloadavg()[0], 1)},
     })
 
 

@@ -161,8 +161,11 @@ class ReportOutput:
         path.write_text(dumps(current), encoding="utf-8")
 
     def reset(self) -> "ReportOutput":
-        """Remove an earlier ``results.json`` so a re-run starts clean."""
-        path = self.directory / "results.json"
-        if path.exists():
-            path.unlink()
+        """Remove an earlier ``results.json`` and recorded deck slides so a re-run starts clean."""
+        for name in ("results.json", "slides.json"):
+            path = self.directory / name
+            if path.exists():
+                path.unlink()
+        for image in sorted((self.directory / "slides").glob("[0-9][0-9].png")):
+            image.unlink()
         return self

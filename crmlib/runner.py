@@ -29,6 +29,7 @@ from crmlib.data import load_data
 from crmlib.io import InputError
 from crmlib.outputs import dumps
 from crmlib.params import Spec, check_known, check_run_name, check_values, safe_run_name, split_comment
+from crmlib.progress import RunProgress, previous_seconds
 from crmlib.present.deck import write_deck
 from crmlib.present.hub import write_hub
 from crmlib.present.pdf import PRINTER as PDF_PRINTER
@@ -206,13 +207,13 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
     with RunFolder(out_root, run_name) as folder, _run_environment(folder.work_dir):
         say_removed(folder.removed_partials)
         work_dir, final_dir = folder.work_dir, folder.final_dir
-        _say(progress, f"Validating {Path(settings['transactions']).name} …")
+        stages = RunProgress(progress, [nb.stem for nb in chosen], previous_seconds(final_dir))
+        stages.validating(settings["transactions"])
         data = load_data(settings["transactions"], settings.get("customers"),
                          **{k: settings[k] for k in LOAD_KEYS if k in settings})
         write_validation(data.validation, work_dir / "validation")
         report = data.report
-        _say(progress, f"  {report['rows_in']} rows in = {report['rows_kept']} kept + "
-                       f"{report['rows_rejected']} quarantined")
+        stages.validated(report)
         if settings.get("as_of_date") is None and report.get("date_max"):
             settings["as_of_date"] = report["date_max"][:10]  # the day of the last transaction
             given.add("as_of_date")
@@ -223,15 +224,17 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
             if stop_on_error and not result.ok:
                 result.notebooks.append(NotebookResult(notebook.stem, "skipped"))
                 continue
-            _say(progress, f"[{index}/{len(chosen)}] {notebook.stem}")
+            stages.starting(index, len(chosen), notebook.stem)
             own = declared[notebook.stem]
             passed = {k: settings[k] for k in given if k in own}  # data paths already resolved
             if "output_dir" in own:
                 passed["output_dir"] = str((work_dir / notebook.stem).resolve())
-            outcome = _execute(notebook, work_dir / notebook.stem, passed, progress, notebooks_dir)
+            outcome = _execute(notebook, work_dir / notebook.stem, passed, False, notebooks_dir)
             result.notebooks.append(outcome)
+            stages.finished(notebook.stem, outcome.status, outcome.seconds, work_dir / notebook.stem / "results.json")
             if outcome.status == "failed":
-                _say(True, f"  FAILED: {outcome.error}")
+                stages.say(f"  FAILED: {outcome.error}")
+        stages.close()
 
         _write_manifest(work_dir, settings, result, started, report)
         _write_index(work_dir, result, report, settings)

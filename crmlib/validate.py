@@ -76,6 +76,8 @@ CANONICAL_DTYPES = {"customer_id": object, "order_id": object, "date": "datetime
 def canonical_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with the canonical dtypes (e.g. after a Parquet round trip: microsecond dates, Arrow text)."""
     wanted = {c: d for c, d in CANONICAL_DTYPES.items() if c in frame.columns}
+    if "date" in frame and isinstance(frame["date"].dtype, pd.DatetimeTZDtype):  # Spark's UTC timestamps
+        frame = frame.assign(date=frame["date"].dt.tz_convert("UTC").dt.tz_localize(None))
     out = frame.astype(wanted)
     for name in ("order_id", "category", "channel"):
         if name in out:

@@ -34,8 +34,7 @@ REJECTED_FILE = "rejected_rows.parquet"
 _KEY_FIELD = b"crmlib.validation_key"
 _REPORT_FIELD = b"crmlib.validation_report"
 #: Modules whose code decides a validation's result: a change to any of them is a new key.
-_CODE = ("io.py", "validate.py", "validated.py", "engine/__init__.py", "engine/rules.py",
-         "engine/duck.py", "engine/reader.py")
+_CODE = ("io.py", "validate.py", "validated.py", "engine/*.py")
 
 
 def file_digest(path: str | Path) -> str:
@@ -52,9 +51,8 @@ def validation_key(path: str | Path, options: dict) -> str:
     digest = hashlib.sha256()
     digest.update(file_digest(path).encode())
     digest.update(json.dumps(options, sort_keys=True, default=str).encode())
-    for name in _CODE:
-        module = paths.PACKAGE_DIR / name
-        if module.exists():
+    for pattern in _CODE:
+        for module in sorted(paths.PACKAGE_DIR.glob(pattern)):
             digest.update(module.read_bytes())
     return digest.hexdigest()
 

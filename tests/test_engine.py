@@ -158,3 +158,17 @@ def test_random_hostile_exports_match(tmp_path_factory, rows, delimiter):
 def test_unknown_engine_is_a_clear_error():
     with pytest.raises(InputError, match="engine must be one of duckdb, spark, pandas"):
         check_engine("polars")
+
+
+def test_the_engine_runs_inside_a_jupyter_kernel():
+    """DuckDB refuses some settings inside Jupyter (no ipywidgets): notebooks validating on first use."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "from crmlib.engine import duck\n"
+        f"print(duck.load_transactions({str(paths.SAMPLE_DIR / 'transactions.csv')!r}).report['rows_in'])")]
+    NotebookClient(nb, kernel_name="python3", timeout=600).execute()
+    assert nb.cells[0].outputs[0]["text"].strip() == str(
+        load_transactions(paths.SAMPLE_DIR / "transactions.csv").report["rows_in"])

@@ -143,12 +143,14 @@ def test_effects_in_words_both_languages(bg_fit):
     effects = model.effects()
     en = effect_sentences(effects, design.references, "en")
     idn = effect_sentences(effects, design.references, "id")
+    from crmlib.present.numbers import format_percent
     marketplace = effects.set_index("covariate").loc["channel=marketplace"]
-    pct = round(100 * (1 - marketplace["purchase_ratio"]))
-    assert en[1].startswith(f"Customers with channel marketplace buy {pct} % less often")
+    less = 1 - marketplace["purchase_ratio"]
+    assert 0.25 < less < 0.45  # simulated: exp(-0.4) = 0.67, i.e. 33 % less often
+    assert en[1].startswith(f"Customers with channel marketplace buy {format_percent(less, 0, 'en')} less often")
     assert f"{marketplace['dropout_ratio']:.2f}× as likely to drop out" in en[1]
     assert en[1].endswith("as customers with channel web.")
-    assert idn[1].startswith(f"Pelanggan dengan channel marketplace membeli {pct} % lebih jarang")
+    assert idn[1].startswith(f"Pelanggan dengan channel marketplace membeli {format_percent(less, 0, 'id')} lebih jarang")
     assert f"{marketplace['dropout_ratio']:.2f}".replace(".", ",") + "×" in idn[1]
     sentence = lr_test_sentence(model.likelihood_ratio_test(), ["channel"], "en")
     assert "4 degrees of freedom, p < 0.001" in sentence and "real differences" in sentence
@@ -168,3 +170,28 @@ def test_every_prediction_takes_the_covariates(bg_data, bg_fit):
     assert model.probability_of_n_purchases(1, 10.0, Z)[5] == pytest.approx(float(plain.probability_of_n_purchases(1, 10.0)), rel=1e-6)
     full = model.log_likelihood(summary, covariates=design.matrix)
     assert full == pytest.approx(model.loglik_, rel=1e-12)
+
+
+def test_section_titles_name_the_clearest_effect_or_none(bg_fit):
+    from crmlib.ltv.model_words import alive_title, column_label, covariates_title
+    model, _ = bg_fit
+    effects = model.effects()
+    title = covariates_title(8, effects, ["channel"], "en")
+    strongest = effects.loc[effects[["purchase_z", "dropout_z"]].abs().max(axis=1).idxmax(), "covariate"]
+    assert title.startswith(f"## 8. Customers with channel {strongest.split('=')[1]} buy ")
+    calm = effects.assign(purchase_z=0.5, dropout_z=-1.0)
+    assert covariates_title(8, calm, ["signup_channel", "gender"], "id") == (
+        "## 8. Kanal pendaftaran, jenis kelamin: tidak ada perbedaan jelas dalam cara pelanggan membeli atau berhenti")
+    assert column_label("signup_channel", "en") == "sign-up channel" and column_label("loyalty_tier") == "loyalty\\_tier"
+    assert alive_title(7, {"lapsing": 0.12, "loyal": 0.97}, "en") == (
+        "## 7. A regular who has gone quiet is now 12% likely to still be a customer, a loyal buyer 97%")
+    assert alive_title(7, {"loyal": 0.9}, "id") == "## 7. Seberapa besar kemungkinan pelanggan masih bersama kita"
+
+
+def test_values_from_the_customers_file_are_escaped():
+    from crmlib.ltv.model_words import effect_sentences
+    effects = pd.DataFrame([{"covariate": "channel=<img src=x onerror=alert(1)>", "purchase_ratio": 0.8,
+                             "dropout_ratio": 1.3, "purchase_z": -3.0, "dropout_z": 2.5,
+                             "purchase_se": 0.05, "dropout_se": 0.1}])
+    sentence = effect_sentences(effects, {"channel": "*web*"}, "en")[0]
+    assert "<img" not in sentence and "&lt;img" in sentence and "\\*web\\*" in sentence

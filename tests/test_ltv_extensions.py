@@ -352,3 +352,14 @@ def test_gamma_gamma_individual_leaves_out_non_positive_amounts():
     assert model.n_excluded_amounts_ == 3
     with pytest.raises(ValueError, match="same length"):
         GammaGammaModelIndividual().fit(ids[:-1], amounts)
+
+
+def test_bgbb_section_words_carry_the_published_forecast(donations, donations_bgbb):
+    from crmlib.ltv.model_words import bgbb_texts
+    histories = donations.loc[donations.index.repeat(donations["weights"])].drop(columns="weights")
+    title, so_what = bgbb_texts(9, donations_bgbb, histories, "year", "en")
+    assert title.startswith("## 9. Counted once per year: ")
+    assert "11,104 customers" in title and "6 opportunities at most" in title
+    assert "buy 12,884 times in total" in so_what  # Hardie's spreadsheet: 12,884.2
+    _, so_what_id = bgbb_texts(9, donations_bgbb, histories, "year", "id")
+    assert "12.884 kali" in so_what_id

@@ -84,7 +84,19 @@ def test_failed_bgnbd_is_recorded_with_its_reason():
         assert t("ltv_fit_on_calibration", lang) in note
 
 
-def test_clv_falls_back_to_pareto_nbd_when_bgnbd_fails(identified, monkeypatch):
+@pytest.fixture(scope="module")
+def pareto_identified() -> pd.DataFrame:
+    """A base drawn from Pareto/NBD (the CDNOW estimates): Pareto/NBD is identified. (On a
+    BG/NBD base its dropout shape s runs off to infinity, the exponential-lifetime limit.)"""
+    from crmlib.ltv.simulate import simulate_pareto_nbd
+    base = simulate_pareto_nbd(300, {"r": 0.55, "alpha": 10.6, "s": 0.61, "beta": 11.7}, np.full(300, 52.0),
+                               seed=1)
+    spend = np.where(base["frequency"] > 0, np.random.default_rng(0).gamma(3.0, 20.0, len(base)), 0.0)
+    return _summary(base["frequency"], base["recency"], base["T"], spend)
+
+
+def test_clv_falls_back_to_pareto_nbd_when_bgnbd_fails(pareto_identified, monkeypatch):
+    identified = pareto_identified
     def refuse(self, *args, **kwargs):
         raise ModelIdentificationError("stand-in: BG/NBD not identified")
     monkeypatch.setattr(BetaGeoModel, "fit", refuse)

@@ -263,6 +263,36 @@ def test_too_few_customers_is_not_identified():
         GammaGammaModel().fit([1, 2, 3], [10.0, 12.0, 9.0])
 
 
+@pytest.fixture(scope="module")
+def no_visible_dropout():
+    """1,000 customers who never stop buying (dropout scale beta = 1e7 weeks, 2 years seen)."""
+    return simulate_pareto_nbd(1000, {"r": 0.8, "alpha": 5.0, "s": 0.5, "beta": 1e7},
+                               T=np.linspace(20, 104, 1000), seed=1)
+
+
+def test_a_fit_that_cannot_converge_stops_within_its_budget(no_visible_dropout):
+    """Without visible drop-out BG/NBD's a runs off to 0 at once; Pareto/NBD's dropout scale
+    wanders towards infinity through ever longer hypergeometric series (a 100,000-customer base
+    ran for more than 14 minutes): its time and evaluation budgets stop it with the same error."""
+    import time
+    d = no_visible_dropout
+    with pytest.raises(ModelIdentificationError, match="cannot identify the model"):
+        BetaGeoModel().fit(d["frequency"], d["recency"], d["T"])
+    started = time.monotonic()
+    with pytest.raises(ModelIdentificationError, match=r"did not converge within 2 seconds \(last at r=.*"
+                                                       r"cannot identify the model.*wrong time unit"):
+        ParetoNBDModel(max_seconds=2).fit(d["frequency"], d["recency"], d["T"])
+    assert time.monotonic() - started < 30  # stopped inside a long series, not after it
+    with pytest.raises(ModelIdentificationError, match="did not converge within 10 likelihood evaluations"):
+        ParetoNBDModel(max_evaluations=10, max_seconds=None).fit(d["frequency"], d["recency"], d["T"])
+
+
+def test_the_default_budget_leaves_room_for_real_fits(cdnow_pareto):
+    from crmlib.ltv import _fit
+    assert cdnow_pareto.converged_ and ParetoNBDModel().max_seconds == _fit.MAX_SECONDS == 60
+    assert ParetoNBDModel().max_evaluations == _fit.MAX_EVALUATIONS
+
+
 def test_constant_spend_is_not_identified():
     with pytest.raises(ModelIdentificationError, match="equal"):
         GammaGammaModel().fit(np.ones(50), np.full(50, 12.5))

@@ -129,16 +129,31 @@ def test_executive_summary_sits_before_the_contents(page):
     assert page.count("1,865") == 1  # shown once, not also as the notebook's own output
 
 
-def test_contents_anchors_resolve_and_sections_are_numbered(page):
+def test_contents_anchors_resolve_and_authored_numbers_are_kept(page):
     parsed = parse(page)
     toc = page[page.index('<nav '):page.index("</nav>")]
     links = [h[1:] for h in parse(toc).hrefs]
-    assert links == ["section-1", "section-7", "appendix", "appendix-2"]
+    assert links == ["section-1", "section-2", "appendix", "appendix-2"]
     assert all(h[1:] in parsed.ids for h in parsed.hrefs if h.startswith("#"))  # every anchor resolves
-    assert "<h2" in page and "1. Champions hold 53 % of revenue" in page
-    assert page.count("Already numbered") == 2 and "7. Already numbered</h2>" in page.replace('<a class="anchor-link" href="#7.-Already-numbered"></a>', "")
-    assert "2. 7." not in page  # a given number is kept, not renumbered
+    # the notebook numbers its own headings ("## 7. …"): kept, and nothing else gets a number
+    assert '<span class="toc-number">7</span> Already numbered' in toc
+    assert "Champions hold 53 % of revenue</a>" in toc and "1. Champions" not in page
     assert "## not a heading" in page  # code fence untouched
+
+
+def test_unnumbered_headings_are_numbered_in_order():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title\n\n## First\n\ntext\n\n## Second"),
+                nbformat.v4.new_markdown_cell("# Part two\n\n## Third\n\n## Technical appendix\n\n## More")]
+    page = render_report(nb, ReportContext(run_title="r"))
+    toc = page[page.index('<nav '):page.index("</nav>")]
+    assert [h[1:] for h in parse(toc).hrefs] == ["section-1", "section-2", "part-1", "section-3",
+                                                  "appendix", "appendix-2"]
+    assert "1. First</h2>" in page.replace('<a class="anchor-link" href="#1.-First"></a>', "")
+    assert "3. Third" in page and "Technical appendix</h2>" in page.replace(
+        '<a class="anchor-link" href="#Technical-appendix"></a>', "")
+    body = page[page.index("</nav>"):]
+    assert body.index('id="part-1"') < body.index("Part two") < body.index('id="section-3"')
 
 
 def test_appendix_holds_what_follows_its_heading(page):

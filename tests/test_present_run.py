@@ -151,4 +151,13 @@ def test_sample_run_reports_are_self_contained(sample_run):
         assert (sample_run.run_dir / name / "report.pdf").stat().st_size > 10_000
     ltv = (sample_run.run_dir / "05_ltv_scenarios" / "report.html").read_text(encoding="utf-8")
     assert 'class="math-display"' in ltv and "LTV" in ltv  # the LTV formula shows offline
-    assert (sample_run.run_dir / "deck.pptx").exists() and (sample_run.run_dir / "index.html").exists()
+    from pptx import Presentation
+
+    deck = Presentation(sample_run.run_dir / "deck.pptx")
+    texts = [" ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in deck.slides]
+    assert "Segments and their programmes" in texts[-3] and "Champions" in texts[-3]
+    assert all(r in texts[-2] for r in ("Relationship", "Retention", "Referral", "Recovery"))
+    assert "Technical appendix" in texts[-1] and "6,139" in texts[-1]
+    hub = (sample_run.run_dir / "index.html").read_text(encoding="utf-8")
+    assert_self_contained(hub, "hub")
+    assert "k_knee" not in hub and "churn_rate" not in hub and "bgnbd_baseline" not in hub

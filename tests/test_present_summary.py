@@ -92,3 +92,16 @@ def test_record_slide_saves_png_and_lists_it(tmp_path):
     with pytest.raises(ValueError, match="so_what"):
         record_slide(out, fig, title="t", so_what=" ")
     plt.close("all")
+
+
+def test_reset_forgets_recorded_slides(tmp_path):
+    out = ReportOutput(tmp_path)
+    fig, _ = plt.subplots(figsize=(4, 3))
+    record_slide(out, fig, title="Old title", so_what="Old.")
+    (tmp_path / "slides" / "notes.txt").write_text("a user's file", encoding="utf-8")
+    out.reset()
+    assert recorded_slides(out) == [] and not (tmp_path / "slides" / "01.png").exists()
+    assert (tmp_path / "slides" / "notes.txt").exists()  # only the files record_slide writes go
+    record_slide(out, fig, title="New title", so_what="New.")
+    assert [s["title"] for s in recorded_slides(out)] == ["New title"]
+    plt.close("all")

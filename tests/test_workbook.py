@@ -46,6 +46,18 @@ def test_reports_hide_code_and_contact_data(sample_run):
         assert not email.findall(html), f"{name}: raw emails in the report"
 
 
+def test_no_report_shows_a_machine_path(sample_run):
+    """Issue 10 §1.4: report 03 showed a PosixPath of the temporary run folder."""
+    from crmlib import paths
+
+    machine = [str(sample_run.run_dir.parent), str(paths.PROJECT_ROOT), ".partial-", "PosixPath", "WindowsPath"]
+    pages = sorted(sample_run.run_dir.glob("*/report.html")) + [sample_run.run_dir / "index.html"]
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        shown = [m for m in machine if m in text]
+        assert not shown, f"{page.parent.name}/{page.name} shows {shown}"
+
+
 def test_same_inputs_give_the_same_bytes(sample_run, tmp_path, sample_params_file):
     """Re-running a notebook with the same data and parameters reproduces every file it hands
     over (results, tables, XLSX, the HTML report) byte for byte."""

@@ -9,14 +9,14 @@ profitable contact list (:mod:`~crmlib.churn.targeting`), explains them
 (:mod:`~crmlib.churn.scoring`) and shows how fast segments churn (:mod:`~crmlib.churn.survival`).
 Charts live in :mod:`crmlib.churn.plots`.
 """
-from crmlib.churn.backtest import (BacktestResult, backtest_cutoffs, build_snapshots, make_models,
-                                   refit, run_backtest, time_split)
+from crmlib.churn.backtest import (BacktestPlan, BacktestResult, backtest_cutoffs, build_snapshots,
+                                   make_models, plan_backtest, refit, run_backtest, time_split)
 from crmlib.churn.evaluate import evaluate, gains_table, metrics_table
 from crmlib.churn.features import (PurchaseHistory, churn_features, churn_labels, churn_snapshot,
                                    feature_columns, purchase_history)
 from crmlib.churn.targeting import best_cutoff, customer_value, expected_gain, profit_curve
 
-__all__ = ["BacktestResult", "PurchaseHistory", "backtest_cutoffs", "best_cutoff", "build_snapshots",
+__all__ = ["BacktestPlan", "BacktestResult", "PurchaseHistory", "backtest_cutoffs", "best_cutoff", "build_snapshots",
            "churn_features", "churn_labels", "churn_snapshot", "customer_value", "evaluate",
            "expected_gain", "feature_columns", "gains_table", "make_models", "metrics_table",
-           "profit_curve", "purchase_history", "refit", "run_backtest", "time_split"]
+           "plan_backtest", "profit_curve", "purchase_history", "refit", "run_backtest", "time_split"]

@@ -40,12 +40,15 @@ BASELINE_NAMES = ("recency", "bgnbd")
 
 
 def backtest_cutoffs(as_of_date, horizon_days: int = 90, n_cutoffs: int = 4,
-                     spacing_days: int | None = None, test_cutoff=None, cutoffs=None) -> list[pd.Timestamp]:
+                     spacing_days: int | None = None, test_cutoff=None, cutoffs=None,
+                     data_start=None, data_end=None) -> list[pd.Timestamp]:
     """Cutoff dates, oldest first; the last one is the test cutoff.
 
     Explicit ``cutoffs`` win. Otherwise the test cutoff is ``test_cutoff`` (e.g. a calibration end)
-    or the latest date whose label window is observed (``as_of_date − horizon``), and
-    ``n_cutoffs − 1`` training cutoffs go back in steps of ``spacing_days`` (default: the horizon).
+    or the latest date whose label window is observed: ``end − horizon`` with ``end`` the
+    earlier of ``as_of_date`` and ``data_end`` (the last transaction day, when given). Up to
+    ``n_cutoffs − 1`` training cutoffs go back in steps of ``spacing_days`` (default: the
+    horizon), none before ``data_start`` (when given): there is no one to train on before it.
     """
     if cutoffs:
         dates = sorted(pd.Timestamp(c).normalize() for c in cutoffs)
@@ -54,12 +57,63 @@ def backtest_cutoffs(as_of_date, horizon_days: int = 90, n_cutoffs: int = 4,
             raise InputError(f"a backtest needs at least 2 cutoffs (1 to train, 1 to test), "
                              f"not churn_n_cutoffs = {n_cutoffs}.")
         step = int(spacing_days or horizon_days)
+        ends = [pd.Timestamp(d).normalize() for d in (as_of_date, data_end) if d not in (None, "")]
+        if not ends and test_cutoff in (None, ""):
+            raise InputError("automatic churn cutoffs need `as_of_date` or the data's last day.")
+        end = min(ends) if ends else None
         last = (pd.Timestamp(test_cutoff) if test_cutoff not in (None, "")
-                else pd.Timestamp(as_of_date) - pd.Timedelta(days=horizon_days)).normalize()
+                else end - pd.Timedelta(days=horizon_days)).normalize()
         dates = [last - pd.Timedelta(days=step * k) for k in range(n_cutoffs - 1, -1, -1)]
+        if data_start is not None:
+            dates = [d for d in dates if d >= pd.Timestamp(data_start).normalize()] or [last]
     if len(set(dates)) != len(dates):
         raise InputError(f"the churn cutoffs repeat a date: {[f'{d:%Y-%m-%d}' for d in dates]}.")
     return dates
+
+
+@dataclass(frozen=True)
+class BacktestPlan:
+    """The cutoffs a history allows, and whether they make a backtest.
+
+    ``enough`` is False when the data cannot hold one training cutoff whose label window ends
+    by the test cutoff and a test cutoff whose window ends by the data's end, i.e. when the
+    history (``first_day`` … ``last_day``) is shorter than ``needed_days``; the notebook then
+    says so and skips the models.
+    """
+
+    cutoffs: list
+    enough: bool
+    first_day: pd.Timestamp
+    last_day: pd.Timestamp
+    horizon_days: int
+    needed_days: int
+
+    @property
+    def history_days(self) -> int:
+        return int((self.last_day - self.first_day).days)
+
+
+def plan_backtest(history, as_of_date, horizon_days: int = 90, n_cutoffs: int = 4,
+                  spacing_days: int | None = None, test_cutoff=None, cutoffs=None) -> BacktestPlan:
+    """:func:`backtest_cutoffs` fitted to ``history`` (a :class:`PurchaseHistory` or transactions).
+
+    Automatic cutoffs count back from the last transaction day when the data end before
+    ``as_of_date`` (an export ending the day before would otherwise put the test cutoff's label
+    window past the data), and start no earlier than the first. Explicit ``cutoffs`` or
+    ``test_cutoff`` are kept as given: a window past the data stays an error naming them.
+    """
+    history = purchase_history(history) if isinstance(history, pd.DataFrame) else history
+    days = history.daily["day"]
+    first = pd.Timestamp(np.datetime64(int(days.min()), "D"))
+    last = pd.Timestamp(np.datetime64(int(history.last_day), "D"))
+    step = int(spacing_days or horizon_days)
+    needed = int(horizon_days) + step * int(np.ceil(horizon_days / step)) + 1  # test + training window
+    dates = backtest_cutoffs(as_of_date, horizon_days, n_cutoffs, spacing_days, test_cutoff, cutoffs,
+                             data_start=first + pd.Timedelta(days=1), data_end=last)
+    explicit = bool(cutoffs) or test_cutoff not in (None, "")
+    enough = explicit or (len(dates) >= 2 and (last - first).days >= needed)
+    return BacktestPlan(cutoffs=dates, enough=enough, first_day=first, last_day=last,
+                        horizon_days=int(horizon_days), needed_days=needed)
 
 
 def build_snapshots(data, cutoffs, horizon_days: int = 90, customers=None,

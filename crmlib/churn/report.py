@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crmlib.churn.backtest import MODEL_NAMES, BacktestResult
+from crmlib.churn.backtest import MODEL_NAMES, BacktestPlan, BacktestResult
 from crmlib.churn.explain import text
 from crmlib.present.numbers import format_number
 from crmlib.i18n import t
@@ -22,6 +22,13 @@ def population_table(result: BacktestResult) -> pd.DataFrame:
     table["role"] = np.where(table["cutoff"] == result.test_cutoff, "test", "train")
     table["cutoff"] = table["cutoff"].dt.strftime("%Y-%m-%d")
     return table[["cutoff", "role", "customers", "active", "lapsed", "churn_rate"]]
+
+
+def history_note(plan: BacktestPlan, lang: str = "en") -> str:
+    """Why no backtest was run: the export's span against the days a backtest needs."""
+    return t("churn_history_too_short", lang, first=f"{plan.first_day:%Y-%m-%d}",
+             last=f"{plan.last_day:%Y-%m-%d}", days=format_number(plan.history_days, 0, lang),
+             needed=format_number(plan.needed_days, 0, lang), horizon=plan.horizon_days)
 
 
 def best_model(metrics: pd.DataFrame, candidates=MODEL_NAMES) -> str:

@@ -25,8 +25,7 @@ def read_arrow(path: str | Path, delimiter: str | None = None,
                encoding: str | None = None) -> tuple[pa.Table, Path, str | None, str | None]:
     """The export as text columns plus ``_line``; with the delimiter and encoding it was read with."""
     path = Path(path)
-    utf8 = encoding is None or str(encoding).lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
-    table = _fast_csv(path, delimiter) if utf8 and _is_plain_csv(path) else None
+    table = _fast_csv(path, delimiter, encoding)
     if table is not None:
         return table
     raw = read_export(path, delimiter=delimiter, encoding=encoding)
@@ -44,7 +43,12 @@ def _is_plain_csv(path: Path) -> bool:
     return not suffixes.endswith((".xlsx", ".xlsm", ".xls", ".parquet", ".gz"))
 
 
-def _fast_csv(path: Path, delimiter: str | None):
+def sniff_csv(path: Path, delimiter: str | None = None, encoding: str | None = None):
+    """``(delimiter, header names)`` of a UTF-8 CSV that a columnar reader parses as pandas does,
+    else ``None`` (another encoding, a header pandas would rename, a quoted line break in it…)."""
+    utf8 = encoding is None or str(encoding).lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
+    if not utf8 or not _is_plain_csv(path):
+        return None
     with open(path, "rb") as handle:
         head = handle.read(_SAMPLE_BYTES)
     try:
@@ -57,7 +61,7 @@ def _fast_csv(path: Path, delimiter: str | None):
         return None
     if delimiter in ("\\t", "tab"):
         delimiter = "\t"
-    if delimiter == "whitespace" or len(delimiter) != 1 or "\r" in sample and "\n" not in sample:
+    if delimiter == "whitespace" or len(delimiter) != 1:
         return None
     first = sample.splitlines()[0] if sample.splitlines() else ""
     header = next(csv.reader(_io.StringIO(first), delimiter=delimiter), [])
@@ -65,6 +69,15 @@ def _fast_csv(path: Path, delimiter: str | None):
     if not names or any(n == "" or n.startswith("Unnamed") for n in names) or len(set(names)) != len(names) \
             or LINE_COLUMN in names or any(n.startswith("__") for n in names) or first.count('"') % 2:
         return None  # pandas renames or splits such headers: let it read the file
+    return delimiter, header
+
+
+def _fast_csv(path: Path, delimiter: str | None, encoding: str | None):
+    sniffed = sniff_csv(path, delimiter, encoding)
+    if sniffed is None:
+        return None
+    delimiter, header = sniffed
+    names = [h.strip().lstrip("\ufeff") for h in header]
     try:
         table = pacsv.read_csv(
             path,
@@ -77,14 +90,15 @@ def _fast_csv(path: Path, delimiter: str | None):
                                                  quoted_strings_can_be_null=False))
     except (pa.ArrowInvalid, UnicodeDecodeError):
         return None
-    if table.num_rows == 0 or table.num_rows + 1 != _physical_lines(path):
+    if table.num_rows == 0 or table.num_rows + 1 != physical_lines(path):
         return None  # no rows, or records spanning lines: pandas numbers them by their first line
     table = table.rename_columns(names)
     lines = np.arange(2, 2 + table.num_rows, dtype=np.int64)
     return table.append_column(LINE_COLUMN, pa.array(lines)), path, delimiter, "utf-8"
 
 
-def _physical_lines(path: Path) -> int:
+def physical_lines(path: Path) -> int:
+    """Lines in a file (a last line without its newline counts)."""
     newlines, last = 0, b"\n"
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 22), b""):

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from crmlib.ltv._fit import (
+    MAX_EVALUATIONS,
+    MAX_SECONDS,
     ModelIdentificationError,
     NotFittedError,
     covariance_from_hessian,
@@ -101,8 +103,11 @@ class RepeatPurchaseModel:
 
     def __init__(self, n_starts: int = 3, time_unit: str = "W",
                  warm_start_rows: int = 20_000, random_state: int = 0,
-                 penalizer_coef: float = 0.0):
+                 penalizer_coef: float = 0.0, max_seconds: float | None = MAX_SECONDS,
+                 max_evaluations: int = MAX_EVALUATIONS):
         self.n_starts = n_starts
+        self.max_seconds = max_seconds
+        self.max_evaluations = max_evaluations
         self.penalizer_coef = penalizer_coef
         self.time_unit = time_unit
         self.warm_start_rows = warm_start_rows
@@ -153,7 +158,8 @@ class RepeatPurchaseModel:
         objective = penalised(self._loglik, self.penalizer_coef, log_scale)
         with single_threaded_blas():
             optimum = maximise(objective, data, start_data, self._starts(time_scale),
-                               n_customers, self.param_names, log_scale)
+                               n_customers, self.param_names, log_scale,
+                               max_evaluations=self.max_evaluations, max_seconds=self.max_seconds)
         return self._store_fit(optimum, float(self._loglik(optimum.theta, data, 0)[0]), n_customers)
 
     def _store_fit(self, optimum, loglik: float, n_customers: float):

@@ -9,6 +9,7 @@ errors.
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -23,6 +24,14 @@ LOG_BOUND = 10.0
 #: Newton decrement g' H^-1 g (log-likelihood units) below which the search stops: the
 #: estimate is then within about 1e-4 standard errors of the maximum.
 NEWTON_TOL = 1e-8
+#: Budget of one fit: likelihood evaluations, and seconds of computing (checked between
+#: evaluations and inside the long hypergeometric series). A fit that cannot converge, e.g.
+#: Pareto/NBD on a base without visible drop-out whose dropout scale runs off to infinity
+#: through ever longer series, stops with :class:`ModelIdentificationError`. A normal fit
+#: needs a few hundred evaluations and seconds (Pareto/NBD on 1 million customers: 1.4 s in
+#: bench/results/ltv.json), so the budget only stops fits that would not end.
+MAX_EVALUATIONS = 3000
+MAX_SECONDS = 60.0
 
 
 def single_threaded_blas():
@@ -41,6 +50,20 @@ class ModelIdentificationError(ValueError):
 
 class NotFittedError(RuntimeError):
     """A prediction was asked of a model before ``fit``."""
+
+
+class _OutOfBudget(Exception):
+    """The running fit used up its evaluations or its time (see :data:`MAX_SECONDS`)."""
+
+
+_deadline: float | None = None  # time.monotonic() limit of the running fit, if any
+
+
+def check_budget() -> None:
+    """Raise :class:`_OutOfBudget` when the running fit is past its time budget (called by
+    the likelihoods' inner loops, so that one slow evaluation cannot outlast the budget)."""
+    if _deadline is not None and time.monotonic() > _deadline:
+        raise _OutOfBudget
 
 
 # loglik(theta, data, order) -> (value, gradient, hessian); gradient/hessian None when order is lower.
@@ -102,12 +125,44 @@ def maximise(
     param_names: Sequence[str],
     log_scale: np.ndarray,
     max_newton: int = 30,
+    max_evaluations: int = MAX_EVALUATIONS,
+    max_seconds: float | None = MAX_SECONDS,
 ) -> Optimum:
     """Multi-start L-BFGS-B on ``data_start`` then Newton polishing on ``data_full``.
 
     ``log_scale`` centres the log-parameter box (time-scale parameters move with the data's
-    time unit). Raises :class:`ModelIdentificationError` when the best optimum sits on the box.
+    time unit). Raises :class:`ModelIdentificationError` when the best optimum sits on the box,
+    or when the search needs more than ``max_evaluations`` likelihood evaluations or
+    ``max_seconds`` seconds (``None``: no time limit).
     """
+    global _deadline
+    last = {"theta": None, "evaluations": 0}
+
+    def budgeted(theta, data, order):
+        last["theta"], last["evaluations"] = theta, last["evaluations"] + 1
+        if last["evaluations"] > max_evaluations:
+            raise _OutOfBudget
+        check_budget()
+        return loglik(theta, data, order)
+
+    _deadline = None if max_seconds is None else time.monotonic() + float(max_seconds)
+    try:
+        return _maximise(budgeted, data_full, data_start, starts, total_weight, param_names,
+                         log_scale, max_newton)
+    except _OutOfBudget:
+        spent = (f"{max_evaluations} likelihood evaluations" if last["evaluations"] > max_evaluations
+                 else f"{max_seconds:g} seconds")
+        where = ", ".join(f"{name}={value:.3g}" for name, value in zip(param_names, last["theta"]))
+        raise ModelIdentificationError(
+            f"The fit did not converge within {spent} (last at {where}): the data cannot "
+            "identify the model, e.g. no customer visibly stops buying (check for too few "
+            "repeat purchases or customers, or a wrong time unit).") from None
+    finally:
+        _deadline = None
+
+
+def _maximise(loglik, data_full, data_start, starts, total_weight, param_names, log_scale,
+              max_newton) -> Optimum:
     n_evals = 0
     lower, upper = log_scale - LOG_BOUND, log_scale + LOG_BOUND
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from crmlib.ltv._fit import check_budget
+
 #: Bin edges on z: rows in a higher bin need more terms.
 _Z_BINS = np.array([0.25, 0.5, 0.7, 0.85, 0.93, 0.97, 0.99, 0.997])
 #: Hard cap on the number of terms (reached only when z > 0.999, far from any optimum).
@@ -104,6 +106,7 @@ def _powers_times(z: np.ndarray, coef: np.ndarray) -> np.ndarray:
     out = np.empty((z.size, coef.shape[1]))
     step = max(1, _MAX_CELLS // n_terms_)
     for start in range(0, z.size, step):
+        check_budget()
         out[start:start + step] = _powers(z[start:start + step], n_terms_) @ coef
     return out
 

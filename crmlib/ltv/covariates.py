@@ -100,6 +100,14 @@ def _levels(series: pd.Series) -> pd.Series:
 
 # -- the models ------------------------------------------------------------------------------------
 
+def _row_groups(matrix: np.ndarray):
+    """Group code of each row and the distinct rows (hash-based: fast for many rows)."""
+    frame = pd.DataFrame(matrix)
+    codes = frame.groupby(list(frame.columns), sort=True).ngroup().to_numpy()
+    rows = frame.drop_duplicates().assign(code=codes[~frame.duplicated().to_numpy()]).sort_values("code")
+    return codes, rows.drop(columns="code").to_numpy(float)
+
+
 @dataclass
 class _CovData:
     groups: list  # (z row, plain model's prepared data, rows of the customers)
@@ -152,11 +160,12 @@ class _CovariateModel(RepeatPurchaseModel):
         return self._store_fit(optimum, float(self._loglik(optimum.theta, data, 0)[0]), float(w.sum()))
 
     def _group_data(self, x, t_x, T, w, Z) -> _CovData:
-        rows, inverse = np.unique(Z, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
+        codes, rows = _row_groups(Z)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(rows) + 1))
         groups = []
         for g, z in enumerate(rows):
-            members = np.flatnonzero(inverse == g)
+            members = order[bounds[g]:bounds[g + 1]]
             groups.append((z, self.base()._prepare(x[members], t_x[members], T[members], w[members]), members))
         return _CovData(groups=groups, total_weight=float(w.sum()))
 
@@ -214,8 +223,7 @@ class _CovariateModel(RepeatPurchaseModel):
     def _by_group(self, method: str, covariates, arrays, *args, **kwargs):
         Z = np.asarray(covariates, float)
         params = self.customer_params(Z)
-        rows, inverse = np.unique(params, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
+        inverse, rows = _row_groups(params)
         out = None
         for g, theta in enumerate(rows):
             members = np.flatnonzero(inverse == g)

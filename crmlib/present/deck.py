@@ -257,15 +257,15 @@ def _next_steps_slide(deck, table: pd.DataFrame, lang, footer, number):
     for i, r in enumerate(FOUR_R):
         left = MARGIN + (col_w + gap) * i
         top = Inches(1.5)
-        _rect(slide, left, top, col_w, Inches(0.55), FOUR_R_COLOURS[r])
-        _text(slide, left + Inches(0.1), top, col_w - Inches(0.2), Inches(0.55), t(f"deck_r_{r.lower()}", lang),
-              size=18, bold=True, colour=RGBColor(0xFF, 0xFF, 0xFF), anchor=MSO_ANCHOR.MIDDLE)
+        _rect(slide, left, top, col_w, Inches(0.85), FOUR_R_COLOURS[r])
+        _text(slide, left + Inches(0.1), top, col_w - Inches(0.2), Inches(0.85), t(f"deck_r_{r.lower()}", lang),
+              size=16, bold=True, colour=RGBColor(0xFF, 0xFF, 0xFF), anchor=MSO_ANCHOR.MIDDLE)
         members = table[table["r_of_4r"] == r]
-        _text(slide, left + Inches(0.05), top + Inches(0.6), col_w - Inches(0.1), Inches(0.4),
+        _text(slide, left + Inches(0.05), top + Inches(0.9), col_w - Inches(0.1), Inches(0.5),
               t(f"deck_r_{r.lower()}_goal", lang), size=12, colour=MUTED)
         lines = [f"{seg['label']} ({_count(seg['customers'], lang)}): {_first_sentence(seg['programme'])}"
                  for _, seg in members.head(3).iterrows()] or [t("deck_no_segment", lang)]
-        _text(slide, left + Inches(0.05), top + Inches(1.1), col_w - Inches(0.1), Inches(4.2), lines, size=12)
+        _text(slide, left + Inches(0.05), top + Inches(1.5), col_w - Inches(0.1), Inches(3.9), lines, size=12)
 
 
 def _first_sentence(text: str) -> str:

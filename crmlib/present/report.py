@@ -189,69 +189,92 @@ def _marker(source: str):
     return nbformat.v4.new_raw_cell(source, metadata={"crm_marker": True})
 
 
-def prepare(nb, context: ReportContext) -> tuple:
-    """The notebook reshaped for the template, and the template's ``crm`` resources."""
-    lang = context.lang
-    cells, summary, title, lead, toc = [], None, None, None, []
-    number = appendix = parts = 0
-    in_appendix = False
+def _blocks(nb) -> tuple[list, dict | None]:
+    """The notebook as a flat list of ("markdown", text) and ("output", output) blocks, each
+    Markdown block starting at a heading, and the executive summary found in its outputs."""
+    blocks, summary = [], None
 
-    def heading_cell(piece: str):
-        nonlocal number, appendix, parts, in_appendix, title, lead
-        first, _, rest = piece.partition("\n")
-        level, text = len(_HEADING.match(first).group(1)), _HEADING.match(first).group(2)
-        if level == 1 and title is None:
-            title, lead = _plain(text), rest.strip()
-            return
-        if level == 1:
-            parts += 1
-            anchor, kind, shown_number = f"part-{parts}", "part", ""
-            css = "part appendix" if in_appendix else "part"
-        elif _is_appendix(text) or in_appendix:
-            kind = "appendix"
-            appendix += 1
-            in_appendix = True
-            anchor, shown_number, css = ("appendix" if appendix == 1 else f"appendix-{appendix}"), "", \
-                "section appendix"
-        else:
-            given = _NUMBERED.match(text)
-            number = int(given.group(0).split(".")[0]) if given else number + 1
-            shown_number = given.group(0).strip().rstrip(".") if given else str(number)
-            text = text if given else f"{number}. {text}"
-            anchor, kind, css = f"section-{number}", "section", "section"
-        toc.append({"id": anchor, "kind": kind, "number": shown_number,
-                    "text": _NUMBERED.sub("", _plain(text)).strip()})
-        cells.append(_marker(f'</section>\n<section class="{css}" id="{anchor}">'))
-        cells.append(nbformat.v4.new_markdown_cell(render_math(f"{'#' * level} {text}\n{rest}")))
-
-    def add_markdown(source: str):
-        for piece in _split_at_headings(source):
-            if _HEADING.match(piece.partition("\n")[0]):
-                heading_cell(piece)
-            else:
-                cells.append(nbformat.v4.new_markdown_cell(render_math(piece)))
+    def markdown(source: str):
+        blocks.extend(("markdown", piece) for piece in _split_at_headings(source))
 
     for cell in nb.cells:
         if HIDDEN_TAGS & set(cell.get("metadata", {}).get("tags", [])):
             continue
         if cell.cell_type == "markdown":
-            add_markdown(cell.source)
+            markdown(cell.source)
         elif cell.cell_type == "code":
             for output in _visible_outputs(cell):
                 data = output.get("data", {})
                 if MARKER in output.get("metadata", {}):
                     summary = output.metadata[MARKER]
-                elif "text/markdown" in data and "text/html" not in data:
-                    add_markdown(disarm_html(data["text/markdown"]))  # generated: no raw HTML
+                elif "text/html" in data:
+                    blocks.append(("output", output))
+                elif "text/markdown" in data:
+                    markdown(disarm_html(data["text/markdown"]))  # generated: no raw HTML
+                elif "text/latex" in data:  # typeset here, not by MathJax in the browser
+                    markdown(f"$${data['text/latex'].strip().strip('$')}$$")
                 else:
-                    if "text/latex" in data and "text/html" not in data:
-                        output = copy.deepcopy(output)
-                        output.data = {"text/markdown": f"$${data['text/latex'].strip().strip('$')}$$"}
-                        add_markdown(output.data["text/markdown"])
-                        continue
-                    single = nbformat.v4.new_code_cell()
-                    single.outputs = [output]
-                    cells.append(single)
+                    blocks.append(("output", output))
+    return blocks, summary
+
+
+def _heading(piece: str):
+    """(level, text, rest) when a Markdown block opens with a level-1/2 heading, else None."""
+    first, _, rest = piece.partition("\n")
+    found = _HEADING.match(first)
+    return (len(found.group(1)), found.group(2), rest) if found else None
+
+
+def prepare(nb, context: ReportContext) -> tuple:
+    """The notebook reshaped for the template, and the template's ``crm`` resources.
+
+    Sections are numbered 1, 2, … unless the notebook numbers its own ``##`` headings
+    (``## 3. Champions …``): then its numbers are kept as they are.
+    """
+    lang = context.lang
+    blocks, summary = _blocks(nb)
+    headings = [h for kind, piece in blocks if kind == "markdown" and (h := _heading(piece))]
+    authored = any(level == 2 and _NUMBERED.match(text) and not _is_appendix(text)
+                   for level, text, _ in headings)
+    cells, title, lead, toc = [], None, None, []
+    sections = number = appendix = parts = 0
+    in_appendix = False
+    for kind, piece in blocks:
+        heading = _heading(piece) if kind == "markdown" else None
+        if kind == "output":
+            single = nbformat.v4.new_code_cell()
+            single.outputs = [piece]
+            cells.append(single)
+            continue
+        if heading is None:
+            cells.append(nbformat.v4.new_markdown_cell(render_math(piece)))
+            continue
+        level, text, rest = heading
+        if level == 1 and title is None:
+            title, lead = _plain(text), rest.strip()
+            continue
+        if level == 1:
+            parts += 1
+            anchor, entry_kind, shown_number = f"part-{parts}", "part", ""
+            css = "part appendix" if in_appendix else "part"
+        elif _is_appendix(text) or in_appendix:
+            entry_kind, in_appendix = "appendix", True
+            appendix += 1
+            anchor, shown_number, css = ("appendix" if appendix == 1 else f"appendix-{appendix}"), "", \
+                "section appendix"
+        else:
+            sections += 1
+            given = _NUMBERED.match(text)
+            if authored:
+                shown_number = given.group(0).strip().rstrip(".") if given else ""
+            else:
+                number += 1
+                shown_number, text = str(number), f"{number}. {text}"
+            anchor, entry_kind, css = f"section-{sections}", "section", "section"
+        toc.append({"id": anchor, "kind": entry_kind, "number": shown_number,
+                    "text": _NUMBERED.sub("", _plain(text)).strip()})
+        cells.append(_marker(f'</section>\n<section class="{css}" id="{anchor}">'))
+        cells.append(nbformat.v4.new_markdown_cell(render_math(f"{'#' * level} {text}\n{rest}")))
 
     reshaped = copy.copy(nb)
     reshaped.cells = cells

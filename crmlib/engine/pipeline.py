@@ -1,0 +1,157 @@
+"""Read + validate on any SQL backend: the steps of :func:`crmlib.validate.validate_transactions`
+as the SQL of :mod:`crmlib.engine.rules`, with the text conversions of :mod:`crmlib.io` run on
+the distinct values only. A backend (DuckDB, Spark) provides four operations, see :class:`Backend`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from crmlib import validate as v
+from crmlib.engine import rules
+from crmlib.io import (TRANSACTION_ALIASES, InputError, dates_out_of_range, detect_dayfirst, detect_decimal,
+                       map_unique, parse_amounts, parse_dates, resolve_columns)
+
+
+class Backend(Protocol):
+    """What the pipeline needs from an engine. SQL is written in DuckDB's dialect."""
+
+    def register(self, name: str, table: pa.Table) -> None:
+        """Make a small Arrow table (a lookup) queryable as ``name``."""
+
+    def materialise(self, name: str, sql: str) -> None:
+        """Run ``sql`` once and keep its result as table ``name``."""
+
+    def arrow(self, sql: str) -> pa.Table:
+        """The result of ``sql`` as an Arrow table (row order as the SQL's ORDER BY)."""
+
+    def close(self) -> None:
+        """Release the engine's tables."""
+
+
+@dataclass
+class Export:
+    """An export loaded into a backend as table ``raw`` (text columns + ``_line``)."""
+
+    headers: tuple
+    path: Path
+    delimiter: str | None
+    encoding: str | None
+
+
+@dataclass
+class Classified:
+    """An export classified row by row in a backend (tables ``raw`` and ``classified``)."""
+
+    db: Backend
+    plan: rules.Plan
+    export: Export
+    decimal: str | None
+    dayfirst: bool | None
+    as_of: pd.Timestamp | None
+
+    def kept(self) -> pa.Table:
+        """The canonical kept transactions (Arrow), sorted by date then line."""
+        return self.db.arrow(rules.kept_sql(self.plan))
+
+    def rejected(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """The quarantine in file order (as :mod:`crmlib.validate` builds it) and each row's amount."""
+        table = self.db.arrow(rules.rejected_sql(self.plan))
+        amounts = table.column("__amount").to_numpy(zero_copy_only=False).astype(float)
+        frame = table.drop_columns(["__amount"]).to_pandas()
+        frame = frame.astype({c: object for c in frame.columns if c != "line"})
+        frame["line"] = frame["line"].astype("int64")
+        return frame, amounts
+
+    def report(self, kept: pd.DataFrame, rejected: pd.DataFrame, rejected_amounts: np.ndarray) -> dict:
+        return v.build_report(kept, rejected, rejected_amounts, path=self.export.path, mapping=self.plan.mapping,
+                              delimiter=self.export.delimiter, encoding=self.export.encoding,
+                              decimal=self.decimal, dayfirst=self.dayfirst, as_of=self.as_of,
+                              returns_policy=self.plan.returns_policy)
+
+    def result(self) -> v.ValidationResult:
+        """The :class:`~crmlib.validate.ValidationResult` of the reference, built from the backend's tables."""
+        kept = v.canonical_dtypes(self.kept().to_pandas())
+        rejected, amounts = self.rejected()
+        v.CANONICAL_TRANSACTIONS.validate(kept)
+        return v.ValidationResult(transactions=kept, rejected=rejected,
+                                  report=self.report(kept, rejected, amounts))
+
+
+def classify(db: Backend, export: Export, columns: dict | None = None, dayfirst: bool | None = None,
+             decimal: str | None = None, as_of_date=None, returns_policy: str = "net",
+             cancel_statuses=v.DEFAULT_CANCEL_STATUSES, return_statuses=v.DEFAULT_RETURN_STATUSES,
+             cancel_order_prefix: str | None = None, reject_duplicates: bool = True,
+             reject_zero_amounts: bool = True) -> Classified:
+    """Classify every row of ``export`` (already table ``raw`` in ``db``), with the reference's arguments."""
+    if returns_policy not in v.RETURNS_POLICIES:
+        raise InputError(f"returns_policy must be one of {v.RETURNS_POLICIES}, not {returns_policy!r}.")
+    path = export.path
+    shape = pd.DataFrame(columns=list(export.headers))
+    mapping = resolve_columns(shape, columns, TRANSACTION_ALIASES, ("customer_id", "date"), path)
+    if "amount" not in mapping and not {"quantity", "unit_price"} <= mapping.keys():
+        resolve_columns(shape, columns, TRANSACTION_ALIASES, ("amount",), path)  # raises, naming it
+    amount_from = "amount" if "amount" in mapping else "unit_price"
+
+    def distinct(name: str) -> pd.Series:
+        values = db.arrow(rules.distinct_sql(mapping[name])).column("text")
+        return pd.Series(values.to_numpy(zero_copy_only=False), dtype=object)
+
+    dates_text = distinct("date")
+    if dayfirst is None:
+        dayfirst = detect_dayfirst(dates_text, mapping["date"])
+    dates = parse_dates(dates_text, dayfirst)
+    db.register("date_map", pa.table({
+        "text": pa.array(dates_text, type=pa.string()),
+        "value": pa.array(dates.to_numpy(), type=pa.timestamp("us"), from_pandas=True),
+        "out_of_range": pa.array(dates_out_of_range(dates_text, dates, dayfirst).to_numpy(dtype=bool))}))
+    amounts_text = distinct(amount_from)
+    if decimal is None:
+        decimal = detect_decimal(amounts_text, mapping[amount_from])
+    db.register("amount_map", pa.table({"text": pa.array(amounts_text, type=pa.string()),
+                                        "value": _doubles(parse_amounts(amounts_text, decimal))}))
+    if "quantity" in mapping:
+        quantities = distinct("quantity")
+        db.register("quantity_map", pa.table({
+            "text": pa.array(quantities, type=pa.string()),
+            "factor": _doubles(parse_amounts(quantities, decimal)),
+            "value": _doubles(parse_amounts(quantities, "."))}))
+    if "status" in mapping:
+        statuses = distinct("status")
+        lower = map_unique(statuses, lambda u: u.str.lower())
+        db.register("status_map", pa.table({
+            "text": pa.array(statuses, type=pa.string()),
+            "is_return": pa.array(lower.isin([s.lower() for s in return_statuses]).to_numpy()),
+            "is_cancel": pa.array(lower.isin([s.lower() for s in cancel_statuses]).to_numpy())}))
+
+    as_of = pd.Timestamp(as_of_date) if as_of_date not in (None, "") else None
+    plan = rules.Plan(mapping=mapping, original=tuple(export.headers), amount_from=amount_from,
+                      as_of_next=as_of + pd.Timedelta(days=1) if as_of is not None else None,
+                      returns_policy=returns_policy, cancel_order_prefix=cancel_order_prefix,
+                      reject_duplicates=reject_duplicates, reject_zero_amounts=reject_zero_amounts)
+    db.materialise("classified", rules.classified_sql(plan))
+    if db.arrow(rules.all_rejected_sql()).column(0)[0].as_py():
+        _refuse(db, plan, path, as_of)
+    return Classified(db=db, plan=plan, export=export, decimal=decimal, dayfirst=dayfirst, as_of=as_of)
+
+
+def _doubles(values: pd.Series) -> pa.Array:
+    """Floats for SQL: NaN (unparseable) becomes NULL, ±inf stays."""
+    array = values.to_numpy(dtype=float)
+    return pa.array(array, type=pa.float64(), mask=np.isnan(array))
+
+
+def _refuse(db: Backend, plan: rules.Plan, path: Path, as_of) -> None:
+    """No row can be kept: raise the reference's error (:func:`crmlib.validate._refuse_unusable`)."""
+    rows = db.arrow(rules.unusable_sql(plan)).to_pandas()
+    flags = {v.EMPTY_LINE: "empty", v.MISSING_CUSTOMER: "missing", v.BAD_DATE: "bad_date",
+             v.BAD_AMOUNT: "bad_amount"}
+    masks = {rule: rows[column].astype(bool) for rule, column in flags.items()}
+    text = {name: rows[name].astype(object) for name in ("customer_id", "date", plan.amount_from)}
+    reason = rows["reason"].astype(object).where(rows["reason"].notna(), pd.NA)
+    v._refuse_unusable(masks, reason, text, plan.mapping, rows["line"].astype("int64"), path, as_of)

@@ -1,0 +1,138 @@
+"""The Spark engine: the pipeline of :mod:`crmlib.engine.pipeline` on Apache Spark, its DuckDB SQL
+transpiled to Spark SQL by sqlglot — one expression of the logic for both engines.
+
+Spark reads the export itself (CSV or Parquet, a local path or cluster storage such as
+``hdfs://`` or ``s3a://``); only the lookups of distinct values and the result tables travel
+between Spark and the driver. Needs ``pip install -e ".[spark]"`` and Java 17+.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pyarrow as pa
+
+from crmlib import validate as v
+from crmlib.engine import pipeline
+from crmlib.engine.reader import physical_lines, sniff_csv
+from crmlib.io import LINE_COLUMN, InputError
+
+
+def _spark_sql(sql: str) -> str:
+    import sqlglot
+
+    return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
+
+
+@functools.lru_cache(maxsize=2)
+def session(master: str = "local[*]"):
+    """The Spark session for ``master`` (started once per process)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise InputError("engine: spark needs PySpark; install it with pip install -e \".[spark]\" "
+                         "(and Java 17+), or use engine: duckdb.") from None
+    builder = (SparkSession.builder.master(master).appName("crmlib")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.sql.shuffle.partitions", "8")
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false"))
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+class SparkBackend:
+    """Temporary views in a Spark session (see :class:`pipeline.Backend`)."""
+
+    def __init__(self, spark):
+        self.spark = spark
+        self._views = []
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self.spark.createDataFrame(table.to_pandas()).createOrReplaceTempView(name)
+        self._views.append(name)
+
+    def materialise(self, name: str, sql: str) -> None:
+        frame = self.spark.sql(_spark_sql(sql)).cache()
+        frame.createOrReplaceTempView(name)
+        self._views.append(name)
+
+    def arrow(self, sql: str) -> pa.Table:
+        frame = self.spark.sql(_spark_sql(sql))
+        try:
+            return frame.toArrow()
+        except AttributeError:  # PySpark < 4
+            return pa.Table.from_pandas(frame.toPandas(), preserve_index=False)
+
+    def close(self) -> None:
+        for name in self._views:
+            self.spark.catalog.dropTempView(name)
+        self._views.clear()
+
+
+def read_raw(spark, path: str, delimiter: str | None = None, encoding: str | None = None):
+    """The export as a Spark DataFrame of text plus ``_line``, and how it was read.
+
+    CSV must be UTF-8 with one record per line (the DuckDB engine also reads other encodings and
+    quoted line breaks); the delimiter is detected from a local file, else give ``delimiter``.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import LongType, StructField, StructType
+
+    name = Path(str(path)).name
+    if str(path).lower().endswith(".parquet"):
+        frame = spark.read.parquet(str(path))
+        frame = frame.select([F.col(f"`{c}`").cast("string").alias(c) for c in frame.columns])
+        first, delimiter, encoding = 1, None, None
+    else:
+        local = Path(path)
+        if local.is_file():
+            sniffed = sniff_csv(local, delimiter, encoding)
+            if sniffed is None:
+                raise InputError(f"{name}: engine spark reads UTF-8 CSV with a plain header, or Parquet; "
+                                 "use engine: duckdb for this file (or export it as Parquet).")
+            delimiter = sniffed[0]
+        elif delimiter is None:
+            raise InputError(f"{name}: set `delimiter` for a file on cluster storage.")
+        reader = spark.read.options(header=True, sep=delimiter, quote='"', escape='"', multiLine=False,
+                                    inferSchema=False, mode="FAILFAST", encoding="UTF-8",
+                                    ignoreLeadingWhiteSpace=False, ignoreTrailingWhiteSpace=False,
+                                    enforceSchema=False)
+        frame = reader.csv(str(path))
+        frame = frame.toDF(*[c.strip().lstrip("\ufeff") for c in frame.columns])
+        first, encoding = 2, "utf-8"
+        if local.is_file() and frame.count() + 1 != physical_lines(local):
+            raise InputError(f"{name}: some records span several lines (quoted line breaks) or lines are "
+                             "blank; engine spark reads one record per line: use engine: duckdb.")
+    columns = list(frame.columns)
+    frame = frame.select([F.coalesce(F.col(f"`{c}`"), F.lit("")).alias(c) for c in columns])
+    schema = StructType(frame.schema.fields + [StructField(LINE_COLUMN, LongType(), False)])
+    numbered = frame.rdd.zipWithIndex().map(lambda pair: (*pair[0], pair[1] + first))
+    return spark.createDataFrame(numbered, schema), columns, delimiter, encoding
+
+
+def classify(path, master: str = "local[*]", delimiter: str | None = None, encoding: str | None = None,
+             **options) -> pipeline.Classified:
+    """Classify every row of ``path`` on Spark (arguments of :func:`crmlib.validate.load_transactions`)."""
+    spark = session(master)
+    raw, headers, delimiter, encoding = read_raw(spark, path, delimiter, encoding)
+    db = SparkBackend(spark)
+    raw.cache().createOrReplaceTempView("raw")
+    db._views.append("raw")
+    export = pipeline.Export(headers=tuple(headers), path=Path(str(path)), delimiter=delimiter, encoding=encoding)
+    try:
+        return pipeline.classify(db, export, **options)
+    except BaseException:
+        db.close()
+        raise
+
+
+def load_transactions(path, master: str = "local[*]", **options) -> v.ValidationResult:
+    """:func:`crmlib.validate.load_transactions` on Spark: the same tables and report."""
+    classified = classify(path, master=master, **options)
+    try:
+        return classified.result()
+    finally:
+        classified.db.close()
