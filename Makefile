@@ -39,7 +39,7 @@ notebooks: $(STAMP)
 	$(BIN)/python -m crmlib.runner
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install -e ".[dev,bench]"
+	$(BIN)/python -m pip install -e ".[dev,bench,spark]"
 	$(BIN)/python bench/run.py
 
 clean:

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, measure, write_json  # noqa: E402
 
 from crmlib import profile  # noqa: E402
-from crmlib.profile import cohorts, quality  # noqa: E402
+from crmlib.profile import cohorts, quality, report  # noqa: E402
 from crmlib.summary import customer_summary  # noqa: E402
 from crmlib.synth import SynthParams, generate  # noqa: E402
 
@@ -83,7 +83,7 @@ def profile_everything(tx: pd.DataFrame, customers: pd.DataFrame, as_of) -> dict
     lap("retention")
     matrix = cohorts.cohort_retention(tx, as_of, days=days)
     lap("cohort_matrix")
-    profile.key_messages(figures, yearly, alerts)
+    report.key_messages(figures, yearly, alerts)
     lap("key_messages")
     return {"steps": steps, "cpu": cpu, "customers_total": figures["customers_total"], "alerts": len(alerts),
             "cohorts": len(matrix), "fields": len(fields)}

@@ -83,8 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"crm {args.command}: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"crm {args.command}: interrupted; nothing was finished, the unfinished run folder was "
-              "removed and earlier results are unchanged.", file=sys.stderr)
+        what = ("the unfinished run folder was removed and earlier runs are unchanged"
+                if args.command == "run" else "it stopped where it was")
+        print(f"crm {args.command}: interrupted (Ctrl-C); {what}.", file=sys.stderr)
         return 130
     except OSError as err:
         where = f" ({err.filename})" if err.filename else ""

@@ -40,7 +40,7 @@ from crmlib.validate import write_validation
 KERNEL_NAME = "python3"
 PATH_KEYS = ("transactions", "customers")
 LOAD_KEYS = ("columns", "customer_columns", "dayfirst", "decimal", "delimiter", "as_of_date",
-             "returns_policy", "cancel_order_prefix", "validation_rules")
+             "returns_policy", "cancel_order_prefix", "validation_rules", "engine", "spark_master")
 VERSIONED = ("crmlib", "pandas", "numpy", "scipy", "scikit-learn", "matplotlib", "seaborn",
              "papermill", "nbconvert", "pandera", "duckdb", "lifelines")
 

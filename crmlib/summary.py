@@ -379,23 +379,3 @@ def _sorted_by_customer(frame: pd.DataFrame) -> pd.DataFrame:
     if len(values) < 2 or pd.Index(values).is_monotonic_increasing:
         return frame
     return frame.iloc[np.argsort(values, kind="stable")]
-
-
-def summary_overview(summary: pd.DataFrame, currency: str = "IDR", lang: str = "en") -> pd.DataFrame:
-    """The customer summary for people: customers, then median and quartiles of each measure,
-    money formatted (``Rp 1,2 jt``) and labels in ``lang``."""
-    from crmlib.present.numbers import format_money, format_number
-    from crmlib.i18n import t
-
-    money = {"monetary_total", "monetary_mean"}
-    rows = []
-    for column in ("recency_days", "frequency", "monetary_total", "monetary_mean", "tenure_days"):
-        values = summary[column].astype(float)
-        q1, median, q3 = values.quantile([0.25, 0.5, 0.75])
-        show = (lambda v: format_money(v, currency, lang)) if column in money \
-            else (lambda v: format_number(v, 0, lang))
-        rows.append({t("metric", lang): t(column, lang), "25 %": show(q1), "median": show(median),
-                     "75 %": show(q3)})
-    table = pd.DataFrame(rows)
-    table.attrs["customers"] = len(summary)
-    return table

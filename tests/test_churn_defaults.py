@@ -76,6 +76,15 @@ def test_history_shorter_than_two_horizons_is_said_in_words(synth200):
     assert "Ekspor mencakup 121 hari" in report.history_note(plan, "id")
 
 
+def test_survival_view_of_a_small_base_falls_back_to_one_curve(synth200):
+    from crmlib.churn import survival
+    _, files = synth200
+    durations = survival.churn_durations(history_of(files["four_months"]), AS_OF, 90)
+    assert 30 <= len(durations) < 90  # every first-spend tercile below the 30-customer minimum
+    curves, summary = survival.kaplan_meier(durations, survival.segments(durations, None))
+    assert list(curves.columns) == ["all"] and summary["customers"].tolist() == [len(durations)]
+
+
 @pytest.mark.parametrize("cut, lang", [("before_as_of", "en"), ("four_months", "id")])
 def test_notebook_04_completes_with_its_defaults(synth200, tmp_path, cut, lang):
     written, files = synth200

@@ -151,7 +151,8 @@ def test_fixed_k_outside_the_range_is_added_and_kept():
     selection = C.select_k(features, k=9, **{**FAST, "k_max": 5})
     assert selection.k == 9 and selection.rule == "fixed"
     assert list(selection.table.index) == [2, 3, 4, 5, 9]
-    text = C.explain_k(selection)
+    from crmlib.cluster.report import explain_k
+    text = explain_k(selection)
     side = "above" if selection.table.loc[9, "stability_ari"] >= C.STABILITY_THRESHOLD else "below"
     assert text.startswith("k = 9 was set by the parameter `k`") and f", {side} 0.80" in text
 

@@ -122,7 +122,9 @@ def test_campaign_lists_hold_only_reachable_customers(run):
     lists = pd.read_csv(run["folder"] / "campaign_lists.csv", dtype=str)
     counts = run["results"]["campaign_counts"]
     assert len(lists) == sum(c["whatsapp"] + c["sms"] + c["email"] for c in counts.values())
-    assert lists.loc[lists["channel"].isin(["whatsapp", "sms"]), "phone"].str.match(r"^\+62\d{8,13}$").all()
+    # CSV cells starting with "+" carry a leading "'" so a spreadsheet never runs them as a formula
+    phones = lists.loc[lists["channel"].isin(["whatsapp", "sms"]), "phone"]
+    assert phones.str.match(r"^'\+62\d{8,13}$").all()
     assert lists.loc[lists["channel"] == "email", "email"].str.contains("@").all()
     customers = run["data"].customers.set_index("customer_id")
     assert set(lists["customer_id"]) <= set(customers.index)

@@ -98,12 +98,22 @@ def test_hub_shows_kpis_reports_downloads_in_the_run_language(runs):
     assert parse(en).title == "CRM analysis · run_en"
 
 
+def slide_texts(deck) -> list[str]:
+    """Every slide's text: text boxes and table cells."""
+    texts = []
+    for slide in deck.slides:
+        parts = [s.text_frame.text for s in slide.shapes if s.has_text_frame]
+        parts += [cell.text for s in slide.shapes if s.has_table for row in s.table.rows for cell in row.cells]
+        texts.append(" ".join(parts))
+    return texts
+
+
 def test_deck_has_the_listed_slides_in_the_run_language(runs):
     from pptx import Presentation
 
     for lang, run in runs.items():
         deck = Presentation(run.run_dir / "deck.pptx")
-        texts = [" ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in deck.slides]
+        texts = slide_texts(deck)
         pictures = [sum(s.shape_type == 13 for s in slide.shapes) for slide in deck.slides]
         words = {"en": ("CRM ANALYSIS", "Executive summary", "Champions hold 53 % of revenue first",
                         "Protect them first.", "Technical appendix"),
@@ -153,8 +163,7 @@ def test_sample_run_reports_are_self_contained(sample_run):
     assert 'class="math-display"' in ltv and "LTV" in ltv  # the LTV formula shows offline
     from pptx import Presentation
 
-    deck = Presentation(sample_run.run_dir / "deck.pptx")
-    texts = [" ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in deck.slides]
+    texts = slide_texts(Presentation(sample_run.run_dir / "deck.pptx"))
     assert "Segments and their programmes" in texts[-3] and "Champions" in texts[-3]
     assert all(r in texts[-2] for r in ("Relationship", "Retention", "Referral", "Recovery"))
     assert "Technical appendix" in texts[-1] and "6,139" in texts[-1]

@@ -121,7 +121,7 @@ def test_text_left_numbers_right(frame):
     table = show_table(frame, "en", kinds={"revenue": "money"})
     classes = re.findall(r'<th class="(\w+)"', table.html)
     assert classes == ["txt", "txt", "num", "num", "num", "txt", "num"]
-    assert ".crm-table .txt{text-align:left;white-space:normal" in table.html
+    assert ".crm-table .txt{text-align:left;white-space:normal" in table.html and "nowrap" not in table.html.split(".txt")[1].split("}")[0]
     assert ".crm-table .num{text-align:right" in table.html
 
 
@@ -161,3 +161,23 @@ def test_dates_and_months():
     table = show_table(frame, "id", kinds={"month": "month"})
     assert table.cells.iloc[:, 0].tolist() == ["31 Des 2024", "–"]
     assert table.cells.iloc[:, 1].tolist() == ["Agu 2024", "Sep 2024"]
+
+
+def test_parameters_table_shows_file_names_and_words():
+    from crmlib.present.tables import parameters_table
+    namespace = {"transactions": "/home/someone/data/sample/transactions.csv", "customers": None,
+                 "lang": "id", "validation_rules": {}, "active_window_days": 90, "output_dir": "/tmp/x",
+                 "columns": {"date": "Tanggal"}}
+    table = parameters_table(namespace, "01_data_profiling", "id")
+    shown = dict(zip(table.cells.iloc[:, 0], table.cells.iloc[:, 1]))
+    assert shown["transactions"] == "transactions.csv"          # no machine path
+    assert shown["customers"] == "–" and shown["validation_rules"] == "–"
+    assert shown["columns"] == "date: Tanggal" and shown["active_window_days"] == "90"
+    assert "output_dir" not in shown and not REPRS.search(" ".join(shown.values()))
+
+
+def test_narrative_numbers_sections_and_escapes_text():
+    from crmlib.present.narrative import appendix, section, so_what
+    assert section(2, "Champions hold 53% of revenue", "Intro.").data == "## 2. Champions hold 53% of revenue\n\nIntro."
+    assert so_what("read it <script>").data == "> Read it &lt;script&gt;"
+    assert appendix("id").data == "## Lampiran teknis"

@@ -5,7 +5,8 @@ import pytest
 
 from crmlib.io import InputError
 from crmlib.profile.database import (DEFAULT_DATA_CATEGORIES, completeness, completeness_matrix, customer_profile,
-                            data_categories, key_messages, profile_display, profile_table)
+                                     data_categories, profile_table)
+from crmlib.profile.report import completeness_rows, key_messages, slide_table
 
 AS_OF = "2024-12-31"
 
@@ -79,10 +80,11 @@ def test_transactions_only_says_not_available(tx):
                 "customers_in_file"):
         assert figures[key] is None
     assert figures["customers_total"] == 5
-    shown = profile_display(figures, "en")
-    assert (shown["Count"] == "not available").sum() == 3  # phone, email, contactable
-    shown_id = profile_display(figures, "id")
-    assert (shown_id["Jumlah"] == "tidak tersedia").sum() == 3
+    shown = slide_table(figures, "en").cells
+    assert (shown["Customers"] == "not available").sum() == 3  # phone, email, contactable
+    assert (shown["Share"] == "not available").sum() == 4      # the same and the share of women
+    assert shown["Customers"].iloc[0] == "5" and shown["Share"].iloc[0] == "100%"
+    assert list(slide_table(figures, "id").cells.columns) == ["Ukuran", "Pelanggan", "Porsi"]
     assert completeness(None).empty
 
 
@@ -127,9 +129,9 @@ def test_completeness_matrix_by_signup_year():
                               "signup_date": pd.to_datetime(["2023-02-01", "2023-05-01", "2024-01-01"])})
     matrix = completeness_matrix(customers)
     assert list(matrix.columns) == ["all", "2023", "2024"]
-    assert matrix.loc["Contact · email", "all"] == pytest.approx(2 / 3)
-    assert matrix.loc["Contact · email", "2023"] == 0.5
-    assert matrix.loc["Contact · email", "2024"] == 1.0
+    assert matrix.loc[("contact", "email"), "all"] == pytest.approx(2 / 3)
+    assert matrix.loc[("contact", "email"), "2023"] == 0.5
+    assert matrix.loc[("contact", "email"), "2024"] == 1.0
 
 
 def test_key_messages_say_what_the_figures_say(tx, customers):
@@ -140,14 +142,14 @@ def test_key_messages_say_what_the_figures_say(tx, customers):
                            "complete": [True, True]})
     messages = key_messages(figures, yearly, alerts, "en")
     assert 3 <= len(messages) <= 5
-    text = " ".join(messages)
+    text = " ".join(messages).replace("**", "")  # figures are in bold
     assert "33%" in text  # 2 of 6 reachable by email
     assert "60%" in text and "90%" in text and "70%" not in text  # the last pair against the benchmark
-    assert "6 customers" in messages[0]
+    assert messages[0].startswith("**6** customers")
     partial = key_messages(figures, yearly.assign(complete=[True, False]), alerts, "en")
-    assert "active in 2022, 70%" in " ".join(partial)  # a partial last pair is not the headline
+    assert "active in 2022, 70%" in " ".join(partial).replace("**", "")  # a partial last pair is not the headline
     only_partial = key_messages(figures, yearly.assign(complete=False), alerts, "en")
-    assert "2023 (partial period), 60%" in " ".join(only_partial)
+    assert "2023 (partial period), 60%" in " ".join(only_partial).replace("**", "")
     messages_id = key_messages(figures, yearly, alerts, "id")
     assert messages_id != messages and "pelanggan" in messages_id[0]
 
@@ -160,7 +162,9 @@ def test_key_messages_without_customers(tx):
 
 def test_completeness_matrix_rows_in_bahasa_indonesia():
     customers = pd.DataFrame({"customer_id": ["a"], "email": ["x@example.com"], "occupation": [None]})
-    assert list(completeness_matrix(customers, lang="id").index) == ["Kontak · email", "Potensi · occupation"]
+    matrix = completeness_matrix(customers)
+    assert list(matrix.index) == [("contact", "email"), ("potential", "occupation")]
+    assert completeness_rows(matrix, "id") == ["Kontak · Email", "Potensi · Pekerjaan"]
 
 
 def test_contact_checks_agree_with_contactability(customers):

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from crmlib.paths import shared_dataset
-from crmlib.profile.quality import (alerts_display, alerts_for_results, column_alerts, date_coverage_alerts,
+from crmlib.profile.report import alerts_table
+from crmlib.profile.quality import (alerts_for_results, column_alerts, date_coverage_alerts,
                             duplicate_customer_groups, longest_gaps, masked_duplicates, order_value_fences,
                             quality_alerts, severity)
 from crmlib.validate import load_transactions
@@ -172,8 +173,9 @@ def test_alert_table_order_display_and_results():
     assert ranks.is_monotonic_increasing
     assert alerts.loc[0, "name"] == "missing_values:email"
     assert "buyers_without_record:customer_id" in set(alerts["name"])
-    shown = alerts_display(alerts, "id")
-    assert shown.columns[0] == "Tingkat" and shown.iloc[0, 0] == "tinggi"
+    shown = alerts_table(alerts, "id").cells
+    assert shown.columns[0] == "Tingkat" and shown.iloc[0, 0] == "Tinggi"
+    assert shown.iloc[0, 1] == "Nilai kosong di Email"
     results = alerts_for_results(alerts)
     assert results[0] == {"name": "missing_values:email", "severity": "high", "count": 3}
 

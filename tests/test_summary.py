@@ -267,12 +267,19 @@ def test_btyd_summary_reproduces_the_published_cdnow_fit():
     assert model.loglik_ == pytest.approx(-9582.4, abs=0.05)
 
 
-def test_summary_overview_for_people():
-    from crmlib.summary import summary_overview
+def test_customer_summary_for_people():
+    from crmlib.rfm.report import summary_table
     tx = pd.DataFrame({"customer_id": ["a", "b", "c", "d"],
                        "date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]),
                        "amount": [100_000.0, 200_000.0, 1_250_000.0, 400_000.0]})
-    table = summary_overview(customer_summary(tx, "2024-01-10"), "IDR", "id")
+    table = summary_table(customer_summary(tx, "2024-01-10"), "id").cells
     spend = table.set_index("Ukuran").loc["Total belanja"]
-    assert spend["median"] == "Rp 300 rb"   # median of 100k, 200k, 400k, 1.25 mn
-    assert table.attrs["customers"] == 4
+    assert spend["Median"] == "Rp 300.000"   # median of 100k, 200k, 400k, 1.25 mn
+
+
+def test_computing_modules_do_not_format_or_word():
+    """Computing returns plain numbers: these modules import neither the presenters nor the labels."""
+    from crmlib.paths import PROJECT_ROOT
+    for module in ("summary.py", "profile/database.py", "profile/quality.py", "profile/cohorts.py"):
+        source = (PROJECT_ROOT / "crmlib" / module).read_text(encoding="utf-8")
+        assert "crmlib.present" not in source and "crmlib.i18n" not in source, module

@@ -71,7 +71,8 @@ def kaplan_meier(durations: pd.DataFrame, segment: pd.Series | None = None,
     Returns (curves, summary): ``curves`` has one column per segment, indexed by day (``times``,
     default every 30 days up to the longest duration); ``summary`` has customers, churned,
     median_days (NaN when more than half never churn) and survival at 180 and 365 days.
-    Segments with fewer than ``min_customers`` customers are left out.
+    Segments with fewer than ``min_customers`` customers are left out; when that leaves none,
+    one curve ``all`` for every customer is drawn instead (a small base still gets its view).
     """
     if segment is None:
         order, groups = ["all"], pd.Series("all", index=durations.index)
@@ -97,5 +98,7 @@ def kaplan_meier(durations: pd.DataFrame, segment: pd.Series | None = None,
                      "median_days": float(median) if np.isfinite(median) else np.nan,
                      "survival_180": float(fitter.survival_function_at_times(180).iloc[0]),
                      "survival_365": float(fitter.survival_function_at_times(365).iloc[0])})
+    if not curves and segment is not None and len(durations) >= min_customers:
+        return kaplan_meier(durations, None, times, min_customers)
     curves = pd.DataFrame(curves, index=pd.Index(times, name="days"))
     return curves, pd.DataFrame(rows)

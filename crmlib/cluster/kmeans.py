@@ -36,7 +36,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from crmlib.present.numbers import format_money, format_number, format_percent
+from crmlib.present.numbers import format_number, format_percent
 from crmlib.i18n import check_lang, labels, t
 from crmlib.io import InputError
 
@@ -434,24 +434,6 @@ def choose_k(table: pd.DataFrame, knee: int | None = None,
     return chosen, [int(k) for k in stable], mean_rank
 
 
-def explain_k(selection: KSelection, lang: str = "en") -> str:
-    """One paragraph saying which k was chosen and why (for the notebook)."""
-    table = selection.table
-    k = selection.k
-    ari = format_number(table.loc[k, "stability_ari"], 2, lang)
-    knee = str(selection.knee) if selection.knee is not None else t("not_available", lang)
-    if selection.rule == "fixed":
-        key = "cluster_k_fixed_stable" if table.loc[k, "stability_ari"] >= STABILITY_THRESHOLD \
-            else "cluster_k_fixed_unstable"
-        return t(key, lang, k=k, ari=ari, threshold=format_number(STABILITY_THRESHOLD, 2, lang),
-                 knee=knee)
-    reached = bool((table.loc[selection.candidates, "stability_ari"] >= STABILITY_THRESHOLD).all())
-    return t("cluster_k_auto" if reached else "cluster_k_auto_no_stable", lang, k=k, ari=ari,
-             threshold=format_number(STABILITY_THRESHOLD, 2, lang),
-             candidates=", ".join(map(str, selection.candidates)), knee=knee,
-             silhouette=format_number(table.loc[k, "silhouette"], 2, lang))
-
-
 # ----------------------------------------------------------------------------- profiles
 
 def cluster_profiles(features: pd.DataFrame, clusters: pd.Series,
@@ -664,30 +646,6 @@ def feature_label(name: str, lang: str = "en") -> str:
 def cluster_table(profile: pd.DataFrame, persona_frame: pd.DataFrame) -> pd.DataFrame:
     """The export ``cluster_profiles.csv``: persona, 4R, programme, size, revenue and medians."""
     return persona_frame[["persona", "r", "r_label", "programme"]].join(profile).reset_index()
-
-
-_MONEY_MEDIANS = ("median_monetary_total", "median_monetary_mean")
-
-
-def profile_display(profile: pd.DataFrame, persona_frame: pd.DataFrame, currency: str = "IDR",
-                    lang: str = "en") -> pd.DataFrame:
-    """The profile table for people: persona, size, shares in %, money in short form, medians."""
-    table = pd.DataFrame(index=profile.index)
-    table[t("cluster_persona_col", lang)] = persona_frame["persona"]
-    table[t("customers", lang)] = profile["customers"].map(lambda v: format_number(v, 0, lang))
-    table[t("cluster_customer_share", lang)] = profile["customer_share"].map(
-        lambda v: format_percent(v, 0, lang))
-    table[t("cluster_revenue_share", lang)] = profile["revenue_share"].map(
-        lambda v: format_percent(v, 0, lang))
-    for column in [c for c in profile if c.startswith("median_")]:
-        name = column.removeprefix("median_")
-        if column in _MONEY_MEDIANS:
-            values = profile[column].map(lambda v: format_money(v, currency, lang, short=True))
-        else:
-            values = profile[column].map(lambda v: format_number(v, 0 if abs(v) >= 10 else 1, lang))
-        table[f"{t('cluster_median', lang)}: {feature_label(name, lang)}"] = values
-    table.index.name = t("cluster_cluster", lang)
-    return table
 
 
 def cluster_assignments(clusters: pd.Series, persona_frame: pd.DataFrame) -> pd.DataFrame:

@@ -130,9 +130,21 @@ def classify(path, master: str = "local[*]", delimiter: str | None = None, encod
 
 
 def load_transactions(path, master: str = "local[*]", **options) -> v.ValidationResult:
-    """:func:`crmlib.validate.load_transactions` on Spark: the same tables and report."""
-    classified = classify(path, master=master, **options)
+    """:func:`crmlib.validate.load_transactions` on Spark: the same tables and report.
+
+    A file Spark's CSV reader refuses (FAILFAST: a malformed record) is an :class:`InputError`.
+    """
+    from py4j.protocol import Py4JJavaError
+    from pyspark.errors import PySparkException
+
     try:
-        return classified.result()
-    finally:
-        classified.db.close()
+        classified = classify(path, master=master, **options)
+        try:
+            return classified.result()
+        finally:
+            classified.db.close()
+    except (Py4JJavaError, PySparkException) as err:
+        java = getattr(err, "java_exception", None)
+        first = (str(java) if java is not None else str(err)).splitlines()[0]
+        raise InputError(f"{Path(str(path)).name}: Spark could not read the file ({first[:200]}); records "
+                         "spanning lines or unbalanced quotes need engine: duckdb.") from None

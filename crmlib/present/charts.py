@@ -71,14 +71,14 @@ def count_axis(ax, axis: str = "y", lang: str = "en") -> None:
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10], integer=True))
 
 
-def legend_below(ax, columns: int | None = None, **kwargs):
-    """The legend under the plot, outside the data."""
+def legend_below(ax, columns: int | None = None, offset: float = 0.16, **kwargs):
+    """The legend under the plot (``offset`` axes heights below it, clear of the tick labels)."""
     handles, labels = kwargs.pop("handles", None), kwargs.pop("labels", None)
     if handles is None:
         handles, labels = ax.get_legend_handles_labels()
     elif labels is None:
         labels = [h.get_label() for h in handles]
-    return ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.16),
+    return ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -offset),
                      ncol=columns or min(len(handles), 4), **kwargs)
 
 

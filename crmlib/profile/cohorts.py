@@ -16,8 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from crmlib.present.numbers import format_number, format_percent
-from crmlib.i18n import t
 from crmlib.io import InputError
 
 #: Yearly retention of an average company: it loses about 10 % of its customers a year.
@@ -250,37 +248,6 @@ def seasonality_index(trends: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def retention_display(retention: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    """A :func:`retention_by_period` table for people (partial periods marked)."""
-    partial = f" ({t('profile_partial', lang)})"
-    return pd.DataFrame({
-        t("profile_period", lang): [f"{p} → {n}" + ("" if c else partial)
-                                    for p, n, c in zip(retention["period"], retention["next_period"],
-                                                       retention["complete"])],
-        t("profile_active", lang): [format_number(v, 0, lang) for v in retention["active"]],
-        t("profile_retained", lang): [format_number(v, 0, lang) for v in retention["retained"]],
-        t("profile_rate", lang): [format_percent(v, 1, lang) for v in retention["retention_rate"]],
-    })
-
-
-def month_name(month: int, lang: str = "en") -> str:
-    """Short calendar-month name (1 → Jan; Indonesian May is Mei)."""
-    return t("profile_month_names", lang).split()[int(month) - 1]
-
-
-def so_what_trends(trends: pd.DataFrame, season: pd.DataFrame, lang: str = "en") -> str:
-    """One sentence: the peak and low calendar months and the share of returning buyers lately."""
-    complete = trends.loc[trends["complete"] & (trends["active_customers"] > 0)]
-    if season.empty or complete.empty:
-        return ""
-    peak = season.loc[season["index"].idxmax()]
-    low = season.loc[season["index"].idxmin()]
-    last = complete.iloc[-1]
-    return t("profile_sowhat_trends", lang, peak=month_name(peak["calendar_month"], lang),
-             index=format_number(peak["index"], 2, lang), low=month_name(low["calendar_month"], lang),
-             returning=format_percent(last["returning_customers"] / last["active_customers"], 0, lang))
-
-
 def headline_retention(retention: pd.DataFrame) -> tuple[str, str, float, bool] | None:
     """``(period, next_period, rate, complete)`` to quote: the last complete pair with a rate,
     else the last pair with a rate (a partial one); None when there is none."""
@@ -290,21 +257,3 @@ def headline_retention(retention: pd.DataFrame) -> tuple[str, str, float, bool] 
     complete = rated.loc[rated["complete"]]
     row = (complete if len(complete) else rated).iloc[-1]
     return str(row["period"]), str(row["next_period"]), float(row["retention_rate"]), bool(row["complete"])
-
-
-def so_what_retention(yearly: pd.DataFrame, matrix: pd.DataFrame, lang: str = "en") -> str:
-    """One sentence: the headline yearly retention against the benchmark, and month-1 cohort retention."""
-    headline = headline_retention(yearly)
-    if headline is None:
-        return t("profile_sowhat_retention_none", lang)
-    period, next_period, rate, complete = headline
-    month1 = np.nan
-    if 1 in matrix:
-        seen = matrix[1].notna()
-        month1 = float((matrix.loc[seen, 1] * matrix.loc[seen, "customers"]).sum() / matrix.loc[seen, "customers"].sum()) \
-            if seen.any() else np.nan
-    partial = "" if complete else f" ({t('profile_partial', lang)})"
-    return t("profile_sowhat_retention", lang, year=period + partial, next=next_period,
-             rate=format_percent(rate, 0, lang),
-             benchmark=format_percent(AVERAGE_YEARLY_RETENTION, 0, lang),
-             month1=format_percent(month1, 0, lang))

@@ -17,9 +17,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib import contacts
-from crmlib.profile.cohorts import AVERAGE_YEARLY_RETENTION, PurchaseDays, headline_retention, purchase_arrays
-from crmlib.present.numbers import format_number, format_percent
-from crmlib.i18n import t
+from crmlib.profile.cohorts import PurchaseDays, purchase_arrays
 from crmlib.io import InputError
 
 #: The four kinds of customer data practitioners distinguish.
@@ -106,8 +104,8 @@ def completeness(customers: pd.DataFrame | None, overrides: dict | None = None) 
 
 
 def completeness_matrix(customers: pd.DataFrame | None, overrides: dict | None = None,
-                        by: str = "signup_date", lang: str = "en") -> pd.DataFrame:
-    """Share filled per field (rows ``category · field``) for all customers and per year of ``by``.
+                        by: str = "signup_date") -> pd.DataFrame:
+    """Share filled per field (rows indexed ``(category, field)``) for all customers and per year of ``by``.
 
     The columns are ``all`` and, when ``by`` is a date column of the table, one per year (so a
     heatmap shows whether data capture improved). Only fields present in the file.
@@ -123,30 +121,8 @@ def completeness_matrix(customers: pd.DataFrame | None, overrides: dict | None =
         per_year = filled.groupby(years).mean().T
         per_year.columns = [str(int(y)) for y in per_year.columns]
         table = table.join(per_year)
-    table.index = [f"{t('profile_category_' + categories[f], lang)} · {f}" for f in order]
+    table.index = pd.MultiIndex.from_tuples([(categories[f], f) for f in order], names=["category", "field"])
     return table
-
-
-def completeness_display(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    """:func:`completeness` for people: category, field, in the file (yes/no), share filled."""
-    return pd.DataFrame({
-        t("profile_category", lang): [t(f"profile_category_{c}", lang) for c in table["category"]],
-        t("profile_field", lang): table["field"].to_numpy(),
-        t("profile_present", lang): [t("profile_yes" if p else "profile_no", lang) for p in table["present"]],
-        t("profile_filled", lang): [format_percent(s, 0, lang) if p else t("not_available", lang)
-                                    for s, p in zip(table["share_filled"], table["present"])],
-    })
-
-
-def so_what_completeness(table: pd.DataFrame, lang: str = "en") -> str:
-    """One sentence: the least filled field and the expected fields the file lacks."""
-    present = table.loc[table["present"]]
-    absent = ", ".join(table.loc[~table["present"], "field"]) or t("profile_none", lang)
-    if present.empty:
-        return t("profile_sowhat_completeness", lang, field=t("profile_none", lang), share="–", absent=absent)
-    weakest = present.sort_values(["share_filled", "field"], kind="mergesort").iloc[0]
-    return t("profile_sowhat_completeness", lang, field=weakest["field"],
-             share=format_percent(weakest["share_filled"], 0, lang), absent=absent)
 
 
 def customer_profile(transactions: pd.DataFrame, customers: pd.DataFrame | None = None,
@@ -292,75 +268,3 @@ def profile_table(figures: dict) -> pd.DataFrame:
             share = value / figures[base] if base and figures.get(base) else None
             rows.append((key, int(value), 1.0 if base is None else share))
     return pd.DataFrame(rows, columns=["metric", "count", "share"])
-
-
-def profile_display(figures: dict, lang: str = "en") -> pd.DataFrame:
-    """The slide for people: label, formatted count and share; "not available" where missing."""
-    na = t("not_available", lang)
-    table = profile_table(figures)
-    labels = {key: label for key, label, _ in SLIDE_ROWS}
-    window = figures.get("active_window_days")
-    return pd.DataFrame({
-        t("metric", lang): [t(labels[m], lang, days=window) for m in table["metric"]],
-        t("count", lang): ["" if m.startswith("share_") else na if pd.isna(c) else format_number(c, 0, lang)
-                           for m, c in zip(table["metric"], table["count"])],
-        t("share", lang): [na if s is None or pd.isna(s) else format_percent(s, 0, lang)
-                           for s in table["share"]],
-    })
-
-
-def so_what_slide(figures: dict, lang: str = "en") -> str:
-    """One sentence under the slide: who can be reached and who is buying."""
-    total = figures["customers_total"] or np.nan
-    active = format_percent(figures["customers_active"] / total, 0, lang)
-    if figures.get("customers_contactable") is None:
-        return t("profile_sowhat_slide_no_customers", lang, active=active, days=figures["active_window_days"])
-    return t("profile_sowhat_slide", lang, contactable=format_percent(figures["customers_contactable"] / total, 0, lang),
-             active=active, days=figures["active_window_days"])
-
-
-def key_messages(figures: dict, yearly_retention: pd.DataFrame | None = None, alerts: pd.DataFrame | None = None,
-                 lang: str = "en", limit: int = 5) -> list[str]:
-    """Three to five sentences summarising the profile for the room, in ``lang``.
-
-    Built from the profile figures, the yearly :func:`crmlib.profile.cohorts.retention_by_period` table
-    (the last complete pair of years is quoted; a partial one is marked) and the data-quality
-    alerts; a sentence is skipped when its figures are missing.
-    """
-    def pct(x):
-        return format_percent(x, 0, lang)
-
-    total = figures["customers_total"]
-    messages = [t("profile_msg_base", lang, total=format_number(total, 0, lang),
-                  active=format_number(figures["customers_active"], 0, lang),
-                  share=pct(figures["customers_active"] / total if total else np.nan),
-                  days=figures["active_window_days"])]
-    if figures.get("customers_contactable") is not None and total:
-        def share(key):
-            value = figures.get(key)
-            return t("not_available", lang) if value is None else pct(value / total)
-        messages.append(t("profile_msg_contact", lang, email=share("customers_with_email"),
-                          phone=share("customers_with_phone"),
-                          none=pct(1 - figures["customers_contactable"] / total)))
-    elif figures.get("customers_in_file") is not None:
-        messages.append(t("profile_msg_no_contact_columns", lang))
-    else:
-        messages.append(t("profile_msg_no_customers", lang))
-    if figures.get("share_repeat") is not None:
-        messages.append(t("profile_msg_repeat", lang, repeat=pct(figures["share_repeat"]),
-                          once=pct(1 - figures["share_repeat"])))
-    headline = None if yearly_retention is None else headline_retention(yearly_retention)
-    if headline is not None:
-        year, next_year, rate, complete = headline
-        key = "profile_msg_retention_below" if rate < AVERAGE_YEARLY_RETENTION else "profile_msg_retention_above"
-        partial = "" if complete else f" ({t('profile_partial', lang)})"
-        messages.append(t(key, lang, year=year + partial, next=next_year, rate=pct(rate),
-                          benchmark=pct(AVERAGE_YEARLY_RETENTION)))
-    if alerts is not None and len(alerts):
-        high = alerts.loc[alerts["severity"] == "high"]
-        if len(high):
-            messages.append(t("profile_msg_quality", lang, n=len(high)))
-    if figures.get("share_female") is not None:
-        messages.append(t("profile_msg_gender", lang, female=pct(figures["share_female"]),
-                          male=pct(figures["share_male"])))
-    return messages[:max(3, min(limit, 5))]

@@ -14,7 +14,6 @@ import pandas as pd
 
 from crmlib import validate
 from crmlib.profile.cohorts import as_of_day
-from crmlib.i18n import t
 from crmlib.io import parse_amounts
 from crmlib.privacy import mask_email, mask_phone
 from crmlib.profile.database import contact_checks, data_categories, is_filled
@@ -380,29 +379,6 @@ def quality_alerts(transactions: pd.DataFrame, customers: pd.DataFrame | None = 
     out["_rank"] = out["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
     out = out.sort_values(["_rank", "count", "name"], ascending=[True, False, True], kind="mergesort")
     return out.drop(columns="_rank").reset_index(drop=True)
-
-
-def alerts_display(alerts: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    """Alerts for people: severity, finding, count, share and the advice sentence, in ``lang``."""
-    from crmlib.present.numbers import format_number, format_percent
-
-    return pd.DataFrame({
-        t("profile_severity", lang): [t(f"profile_severity_{s}", lang) for s in alerts["severity"]],
-        t("profile_finding", lang): [t(f"profile_check_{c}", lang, field=f or "")
-                                     for c, f in zip(alerts["check"], alerts["field"])],
-        t("count", lang): [format_number(c, 0, lang) for c in alerts["count"]],
-        t("share", lang): [format_percent(s, 1, lang) for s in alerts["share"]],
-        t("profile_advice", lang): [t(f"profile_advice_{c}", lang, field=f or "")
-                                    for c, f in zip(alerts["check"], alerts["field"])],
-    })
-
-
-def so_what(alerts: pd.DataFrame, lang: str = "en") -> str:
-    """One sentence: how many high and medium findings, and what to do first."""
-    if alerts.empty:
-        return t("profile_no_alerts", lang)
-    counts = alerts["severity"].value_counts()
-    return t("profile_sowhat_quality", lang, high=int(counts.get("high", 0)), medium=int(counts.get("medium", 0)))
 
 
 def alerts_for_results(alerts: pd.DataFrame) -> list[dict]:

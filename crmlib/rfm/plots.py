@@ -12,25 +12,24 @@ import seaborn as sns
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from crmlib.present.numbers import format_money, format_number
 from crmlib.i18n import t
-from crmlib.present.charts import label, money_axis, percent_axis
-from crmlib.rfm.segments import FOUR_R, NO_LONGER, NOT_YET, SegmentRules
+from crmlib.present.charts import (ACCENT, ACCENT_LIGHT, FIGURE_WIDTH, FOUR_R_COLOURS, NEUTRAL, SEQUENTIAL,
+                                   count_axis, label, legend_below, money_axis, percent_axis)
+from crmlib.present.numbers import format_money, format_number, format_percent
+from crmlib.rfm.segments import NO_LONGER, NOT_YET, SegmentRules
 
-#: One colour per R of the 4R frame, used wherever segments are drawn.
-FOUR_R_COLOURS = dict(zip(FOUR_R, ("#6a4c93", "#1982c4", "#2a9d8f", "#e76f51")))
-CHANNEL_COLOURS = {"whatsapp": "#25a35a", "sms": "#6c757d", "email": "#1982c4"}
+CHANNEL_COLOURS = {"whatsapp": FOUR_R_COLOURS["Referral"], "sms": NEUTRAL, "email": FOUR_R_COLOURS["Retention"]}
 
 
 def _four_r_legend(ax, lang: str) -> None:
     handles = [Patch(color=colour, label=t(f"rfm_4r_{name.lower()}", lang))
                for name, colour in FOUR_R_COLOURS.items()]
-    ax.legend(handles=handles, title="4R", loc="lower right", fontsize=9)
+    legend_below(ax, columns=4, handles=handles, title="4R")
 
 
 def segment_bars(segments: pd.DataFrame, lang: str = "en", currency: str = "IDR"):
     """Two bar charts side by side: customers and revenue per segment, coloured by 4R."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.2), sharey=True)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 6.2), sharey=True)
     colours = [FOUR_R_COLOURS[r] for r in segments["r_of_4r"]]
     names = segments["label"]
     left.barh(names, segments["customers"], color=colours)
@@ -38,25 +37,30 @@ def segment_bars(segments: pd.DataFrame, lang: str = "en", currency: str = "IDR"
     right.barh(names, segments["revenue"], color=colours)
     label(right, t("rfm_chart_segments_revenue", lang), t("rfm_axis_revenue", lang, currency=currency), "")
     money_axis(right, "x", currency, lang)
-    right.xaxis.set_major_locator(MaxNLocator(4))
+    right.xaxis.set_major_locator(MaxNLocator(3, steps=[1, 2, 5, 10]))
+    count_axis(left, "x", lang)
+    left.xaxis.set_major_locator(MaxNLocator(3, steps=[1, 2, 5, 10], integer=True))
     left.invert_yaxis()
     for ax, column, share in ((left, "customers", "customer_share"), (right, "revenue", "revenue_share")):
         for y, (value, part) in enumerate(zip(segments[column], segments[share])):
-            ax.text(value, y, f" {format_number(100 * part, 0, lang)} %", va="center", fontsize=9)
-        ax.margins(x=0.15)
-    _four_r_legend(right, lang)
+            ax.text(value, y, f" {format_percent(part, 0, lang)}", va="center")
+        ax.margins(x=0.22)
+    _four_r_legend(left, lang)
+    left.get_legend().set_bbox_to_anchor((1.0, -0.14))
     fig.tight_layout()
     return fig
 
 
 def score_distributions(scores: pd.DataFrame, bins: int = 5, lang: str = "en"):
     """Customers per R, F and M score (three small bar charts)."""
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), sharey=True)
+    fig, axes = plt.subplots(1, 3, figsize=(FIGURE_WIDTH, 4), sharey=True)
     for ax, score in zip(axes, ("R", "F", "M")):
         counts = scores[score].value_counts().reindex(range(1, bins + 1), fill_value=0)
-        ax.bar(counts.index.astype(str), counts.to_numpy(), color=sns.color_palette("crest", bins))
+        ax.bar(counts.index.astype(str), counts.to_numpy(), color=ACCENT)
         label(ax, t(f"rfm_score_{score.lower()}", lang), t("rfm_axis_score", lang),
               t("rfm_axis_customers", lang) if score == "R" else "")
+        ax.title.set_fontsize(12)
+    count_axis(axes[0], "y", lang)
     fig.suptitle(t("rfm_chart_scores", lang), fontweight="bold")
     fig.tight_layout()
     return fig
@@ -64,9 +68,9 @@ def score_distributions(scores: pd.DataFrame, bins: int = 5, lang: str = "en"):
 
 def rf_heatmap(grid: pd.DataFrame, lang: str = "en", currency: str = "IDR"):
     """Mean spend per customer in each R×F score cell, annotated in short money."""
-    fig, ax = plt.subplots(figsize=(8, 5.5))
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH * 0.85, 6))
     annotations = grid.map(lambda v: "" if pd.isna(v) else format_money(v, currency, lang, short=True))
-    sns.heatmap(grid, annot=annotations, fmt="", cmap="crest", ax=ax, linewidths=0.5,
+    sns.heatmap(grid, annot=annotations, fmt="", cmap=SEQUENTIAL, vmin=0, ax=ax, linewidths=0.5,
                 cbar_kws={"format": plt.FuncFormatter(lambda v, _p: format_money(v, currency, lang))})
     label(ax, t("rfm_chart_heatmap", lang), t("rfm_axis_f", lang), t("rfm_axis_r", lang))
     ax.tick_params(axis="y", rotation=0)
@@ -76,15 +80,18 @@ def rf_heatmap(grid: pd.DataFrame, lang: str = "en", currency: str = "IDR"):
 
 def tier_bars(tiers: pd.DataFrame, lang: str = "en"):
     """Share of customers next to share of revenue for each tier."""
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH * 0.8, 5))
     x = np.arange(len(tiers))
     width = 0.38
-    ax.bar(x - width / 2, tiers["customer_share"], width, label=t("rfm_share_customers", lang), color="#9bb8c9")
-    ax.bar(x + width / 2, tiers["revenue_share"], width, label=t("rfm_share_revenue", lang), color="#1f6f8b")
+    for offset, column, key, colour in ((-width / 2, "customer_share", "rfm_share_customers", ACCENT_LIGHT),
+                                        (width / 2, "revenue_share", "rfm_share_revenue", ACCENT)):
+        bars = ax.bar(x + offset, tiers[column], width, label=t(key, lang), color=colour)
+        ax.bar_label(bars, labels=[format_percent(v, 0, lang) for v in tiers[column]], padding=3)
+    ax.set_ylim(0, 1.0)
     ax.set_xticks(x, [t(f"rfm_tier_{name.lower()}", lang) for name in tiers["tier"]])
     percent_axis(ax, "y", lang)
-    label(ax, t("rfm_chart_tiers", lang), t("rfm_axis_tier", lang), t("rfm_axis_share", lang))
-    ax.legend()
+    label(ax, t("rfm_chart_tiers", lang), "", t("rfm_axis_share", lang))
+    legend_below(ax, columns=2, offset=0.1)
     return fig
 
 
@@ -94,8 +101,8 @@ def migration_flow(matrix: pd.DataFrame, rules: SegmentRules, earlier: str, now:
     rows, cols = list(matrix.index), list(matrix.columns)
     total = counts.sum()
     gap = 0.012 * total
-    palette = dict(zip(rules.names + [NOT_YET, NO_LONGER],
-                       sns.color_palette("tab20", len(rules.names)) + [(0.75, 0.75, 0.75), (0.5, 0.5, 0.5)]))
+    palette = {**{name: FOUR_R_COLOURS[rules[name].r_of_4r] for name in rules.names},
+               NOT_YET: NEUTRAL, NO_LONGER: "#5b6770"}
 
     def stack(sizes):
         tops, y = [], total + gap * (len(sizes) - 1)
@@ -105,7 +112,7 @@ def migration_flow(matrix: pd.DataFrame, rules: SegmentRules, earlier: str, now:
         return tops
 
     left_tops, right_tops = stack(counts.sum(axis=1)), stack(counts.sum(axis=0))
-    fig, ax = plt.subplots(figsize=(11, 7))
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 8))
     x = np.linspace(0, 1, 60)
     ease = 3 * x**2 - 2 * x**3
     left_used = np.zeros(len(rows))
@@ -130,17 +137,20 @@ def migration_flow(matrix: pd.DataFrame, rules: SegmentRules, earlier: str, now:
             ax.bar(xpos, size, width=2 * block, bottom=top - size, color=palette[name], align="center")
             text = f"{rules.text(name, 'label', lang)} ({format_number(size, 0, lang)})"
             offset = -block - 0.01 if align == "right" else block + 0.01
-            ax.text(xpos + offset, top - size / 2, text, ha=align, va="center", fontsize=9)
-    ax.set_xlim(-0.55, 1.55)
+            ax.text(xpos + offset, top - size / 2, text, ha=align, va="center", fontsize=11)
+    ax.set_xlim(-0.62, 1.62)
+    ax.set_yticks([])
     ax.set_xticks([0, 1], [earlier, now])
     ax.grid(False)
-    label(ax, t("rfm_chart_flow", lang), t("date", lang), t("rfm_axis_customers", lang))
+    label(ax, t("rfm_chart_flow", lang), "", "")
+    _four_r_legend(ax, lang)
+    ax.get_legend().set_bbox_to_anchor((0.5, -0.06))
     return fig
 
 
 def campaign_bars(counts: pd.DataFrame, channels, rules: SegmentRules, lang: str = "en"):
     """Reachable customers per segment and channel (grouped horizontal bars)."""
-    fig, ax = plt.subplots(figsize=(10, 5.5))
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 6.5))
     y = np.arange(len(counts))
     height = 0.8 / max(len(channels), 1)
     for k, channel in enumerate(channels):
@@ -148,6 +158,7 @@ def campaign_bars(counts: pd.DataFrame, channels, rules: SegmentRules, lang: str
                 label=t(f"campaign_channel_{channel}", lang), color=CHANNEL_COLOURS[channel])
     ax.set_yticks(y, [rules.text(name, "label", lang) for name in counts["group"]])
     ax.invert_yaxis()
-    label(ax, t("rfm_chart_campaigns", lang), t("rfm_axis_customers", lang), t("rfm_axis_segment", lang))
-    ax.legend(title=t("rfm_axis_channel", lang))
+    label(ax, t("rfm_chart_campaigns", lang), t("rfm_axis_customers", lang), "")
+    count_axis(ax, "x", lang)
+    legend_below(ax, columns=len(channels), offset=0.12, title=t("rfm_axis_channel", lang))
     return fig

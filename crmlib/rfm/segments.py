@@ -333,8 +333,9 @@ def _check_cutoffs(cutoffs, names) -> list[float]:
     return values
 
 
-def tier_summary(table: pd.DataFrame, lang: str = "en", names=TIER_NAMES) -> pd.DataFrame:
-    """Per tier: customers and shares, revenue and share, smallest spend, programme text."""
+def tier_summary(table: pd.DataFrame, names=TIER_NAMES) -> pd.DataFrame:
+    """Per tier: customers and shares, revenue and share, smallest spend (the programme is words:
+    :func:`crmlib.rfm.report.tier_table`)."""
     grouped = table.groupby("tier", observed=False)
     out = pd.DataFrame({"customers": grouped.size(), "revenue": grouped["revenue"].sum(),
                         "min_revenue": grouped["revenue"].min()}).reindex(list(names))
@@ -342,7 +343,6 @@ def tier_summary(table: pd.DataFrame, lang: str = "en", names=TIER_NAMES) -> pd.
     out.insert(1, "customer_share", out["customers"] / max(len(table), 1))
     total = table["revenue"].sum()
     out.insert(3, "revenue_share", out["revenue"] / total if total > 0 else np.nan)
-    out["programme"] = [t(f"rfm_tier_programme_{name.lower()}", lang) for name in out.index]
     out.index.name = "tier"
     return out.reset_index()
 
@@ -428,38 +428,8 @@ def migration(transactions: pd.DataFrame, earlier_date, as_of_date, now: pd.Data
 
 
 # --------------------------------------------------------------------------------------------
-# Tables and sentences for people
+# Figures the report quotes
 # --------------------------------------------------------------------------------------------
-#: column -> (label key, kind) for :func:`display_table`.
-_DISPLAY = {
-    "customer_id": ("customer", "text"), "R": ("rfm_col_r", "text"), "F": ("rfm_col_f", "text"),
-    "M": ("rfm_col_m", "text"), "RFM": ("rfm_code", "text"),
-    "label": ("rfm_segment", "text"), "tier": ("rfm_tier", "tier"),
-    "r_of_4r": ("rfm_r_of_4r", "four_r"), "description": ("rfm_description", "text"),
-    "customers": ("rfm_customers", "count"), "customer_share": ("rfm_customer_share", "percent"),
-    "revenue": ("rfm_revenue", "money"), "revenue_share": ("rfm_revenue_share", "percent"),
-    "min_revenue": ("rfm_min_revenue", "money"), "recency_mean": ("rfm_recency_mean", "number"),
-    "frequency_mean": ("rfm_frequency_mean", "number"), "monetary_mean": ("rfm_monetary_mean", "money"),
-    "programme": ("rfm_programme", "text"),
-}
-
-
-def display_table(frame: pd.DataFrame, lang: str = "en", currency: str = "IDR") -> pd.DataFrame:
-    """A copy for people: known columns formatted (money, %, counts) and labelled in ``lang``."""
-    from crmlib.present.numbers import format_money, format_number, format_percent
-
-    kinds = {
-        "text": lambda v: v, "count": lambda v: format_number(v, 0, lang),
-        "percent": lambda v: format_percent(v, 1, lang), "number": lambda v: format_number(v, 1, lang),
-        "money": lambda v: format_money(v, currency, lang, short=False),
-        "four_r": lambda v: t(f"rfm_4r_{str(v).lower()}", lang),
-        "tier": lambda v: t(f"rfm_tier_{str(v).lower()}", lang),
-    }
-    shown = [c for c in frame.columns if c in _DISPLAY]
-    out = pd.DataFrame({t(_DISPLAY[c][0], lang): frame[c].map(kinds[_DISPLAY[c][1]]) for c in shown})
-    return out.reset_index(drop=True)
-
-
 def headline_figures(segments: pd.DataFrame, tiers: pd.DataFrame, scores: pd.DataFrame,
                      moves: pd.DataFrame | None = None, slipping: pd.DataFrame | None = None,
                      campaign_counts: pd.DataFrame | None = None) -> dict:
@@ -496,22 +466,3 @@ def headline_figures(segments: pd.DataFrame, tiers: pd.DataFrame, scores: pd.Dat
             **{f"campaign_{c}": int(campaign_counts[c].sum()) if c in campaign_counts else 0
                for c in ("whatsapp", "sms", "email")}})
     return figures
-
-
-def conclusion(topic: str, figures: dict, rules: SegmentRules, lang: str = "en") -> str:
-    """The one-line "so what" of a chart (label ``rfm_sowhat_<topic>``) filled with ``figures``."""
-    from crmlib.present.numbers import format_number, format_percent
-
-    values = {}
-    for key, value in figures.items():
-        if key == "top_segment":
-            values[key] = rules.text(value, "label", lang)
-        elif key.endswith("_share"):
-            values[key] = format_percent(value, 0, lang)
-        elif key.startswith("spend_ratio"):
-            values[key] = format_number(value, 1, lang)
-        elif isinstance(value, (int, np.integer)):
-            values[key] = format_number(value, 0, lang)
-        else:
-            values[key] = value
-    return t(f"rfm_sowhat_{topic}", lang, **values)
