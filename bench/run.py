@@ -114,6 +114,9 @@ def write_report() -> None:
                                       f"{data.get('regime', 'cdnow')} regime (continuous times)"}
             parts.append(_row(name, bar))
             notes += _notes(name, bar)
+    for stem, data in results.items():
+        notes += [f"- {stem}: {data['note']}"] if isinstance(data.get("note"), str) else []
+        notes += [f"- {stem}, not measured: {item}" for item in data.get("not_measured", [])]
     if notes:
         parts += ["", "## Notes", ""] + notes
     parts += ["", "## Where the figures come from", ""]
