@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from crmlib import churn
-from crmlib.churn import report
+from crmlib.present import churn_text
 from crmlib.data import load_data
 from crmlib.io import InputError
 from crmlib.params import load_params
@@ -71,9 +71,9 @@ def test_history_shorter_than_two_horizons_is_said_in_words(synth200):
     plan = churn.plan_backtest(history_of(files["four_months"]), AS_OF, 90, 4, 90)
     assert not plan.enough and plan.needed_days == 181
     assert (plan.first_day, plan.last_day) == (pd.Timestamp("2024-09-01"), pd.Timestamp("2024-12-31"))
-    assert "The export covers 121 days (2024-09-01 to 2024-12-31)" in report.history_note(plan, "en")
-    assert "at least 181 days" in report.history_note(plan, "en")
-    assert "Ekspor mencakup 121 hari" in report.history_note(plan, "id")
+    assert "The export covers 121 days (2024-09-01 to 2024-12-31)" in churn_text.history_note(plan, "en")
+    assert "at least 181 days" in churn_text.history_note(plan, "en")
+    assert "Ekspor mencakup 121 hari" in churn_text.history_note(plan, "id")
 
 
 def test_survival_view_of_a_small_base_falls_back_to_one_curve(synth200):

@@ -7,7 +7,8 @@ import pytest
 
 from crmlib.i18n import t
 from crmlib.ltv import BetaGeoModel, ModelIdentificationError, ParetoNBDModel, simulate_bgnbd
-from crmlib.ltv.fitting import SCENARIO, fit_clv, fit_models, holdout_sentence
+from crmlib.ltv.fitting import SCENARIO, fit_clv, fit_models
+from crmlib.present.ltv_text import clv_note, holdout_sentence, model_notes
 
 
 def _summary(frequency, recency, T, spend=None) -> pd.DataFrame:
@@ -52,14 +53,14 @@ def test_no_repeat_purchases_fail_every_model_and_clv_falls_back_to_the_scenario
     assert "repeat purchase" in fits.failures["bgnbd"]
     results = fits.results()
     assert results["bgnbd"] == {"error": fits.failures["bgnbd"]}
-    assert fits.summary_table().empty and fits.loglik_table().empty
+    assert fits.parameter_table().empty and fits.logliks() == {}
     clv = fit_clv(data, pd.Timestamp("2024-12-31"), "W")
     assert not clv.ok and clv.table is None and clv.model == SCENARIO
     out = clv.results(scenario_ltv=123.0)
     assert out["model"] == SCENARIO and out["total"] is None and out["scenario_ltv"] == 123.0
     assert set(out["failures"]) == {"bgnbd", "pareto_nbd", "gamma_gamma"}
     for lang in ("en", "id"):
-        note = clv.note(fits, lang)
+        note = clv_note(clv, fits, lang)
         assert "BG/NBD" in note and "Pareto/NBD" in note and "Gamma-Gamma" in note
         assert t("ltv_note_clv_scenario", lang, missing="")[:15] in note
 
@@ -79,9 +80,11 @@ def test_failed_bgnbd_is_recorded_with_its_reason():
     assert fits.results()["bgnbd"] == {"error": fits.failures["bgnbd"]}
     assert set(fits.results()["gamma_gamma"]) == {"params", "loglik", "se"}
     for lang in ("en", "id"):
-        note = fits.notes("calibration", lang)
-        assert note.startswith(f"**{t('ltv_series_bgnbd', lang)}") and fits.failures["bgnbd"] in note
-        assert t("ltv_fit_on_calibration", lang) in note
+        note = model_notes(fits, "calibration", lang)
+        assert note.startswith(f"**{t('ltv_series_bgnbd', lang)}") and t("ltv_fit_on_calibration", lang) in note
+        assert fits.failures["bgnbd"] not in note               # the technical reason is for the appendix
+        detail = model_notes(fits, "calibration", lang, detail=True)
+        assert fits.failures["bgnbd"] in detail and t("ltv_series_bgnbd", lang) in detail
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +113,7 @@ def test_clv_falls_back_to_pareto_nbd_when_bgnbd_fails(pareto_identified, monkey
     assert set(out["params"]) == {"pareto_nbd", "gamma_gamma"}
     assert out["total"] == pytest.approx(clv.table["clv"].sum()) and len(clv.table) == len(identified)
     assert (clv.table["clv"] > 0).all()
-    note = clv.note(None, "en")
+    note = clv_note(clv, None, "en")
     assert t("ltv_note_model_failed", "en", model="BG/NBD", period=t("ltv_fit_on_full", "en"),
              reason="stand-in: BG/NBD not identified") in note
     assert t("ltv_note_clv_model", "en", model="Pareto/NBD", preferred="BG/NBD") in note
@@ -122,8 +125,8 @@ def test_clv_model_not_checked_on_the_holdout_is_flagged(identified):
     clv = fit_clv(identified, pd.Timestamp("2024-12-31"), "W", n_draws=10)
     assert clv.ok and clv.model == "bgnbd" and clv.fits.failures == {}
     assert "pareto_nbd" not in clv.fits.models           # not needed once BG/NBD fits
-    assert clv.note(calibration_fits, "en") == t("ltv_note_clv_unchecked", "en", model="BG/NBD")
-    assert clv.note(fit_models(identified, "W", names=("bgnbd",)), "en") == ""
+    assert clv_note(clv, calibration_fits, "en") == t("ltv_note_clv_unchecked", "en", model="BG/NBD")
+    assert clv_note(clv, fit_models(identified, "W", names=("bgnbd",)), "en") == ""
 
 
 def test_other_errors_are_not_swallowed():

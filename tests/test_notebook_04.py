@@ -98,7 +98,7 @@ def test_scores_today_and_winback_list(run, purchase_days):
     assert set(winback["customer_id"]) <= set(scores.loc[scores["action"] == "recovery", "customer_id"])
     assert winback["channel"].isin(["whatsapp", "email"]).all()
     html = (folder / "report.html").read_text(encoding="utf-8")
-    assert "Skor Brier" in html and "pada data uji" in html   # tables and verdict in Bahasa Indonesia
+    assert "Skor Brier" in html and "periode uji" in html   # tables and verdict in Bahasa Indonesia
     raw = pd.read_csv(PROJECT_ROOT / "data" / "sample" / "customers.csv", sep=";", dtype=str,
                       encoding="utf-8-sig")
     shown = winback["customer_id"].head(10)

@@ -3,7 +3,8 @@
 Reason codes are model-based: for each group of related features the customer's values are
 replaced by a typical customer's (the training median, or the most common level) and the drop
 in predicted churn probability is that group's contribution. The groups with the largest
-contributions become readable reasons ("current gap 3.1× the usual 40 days").
+contributions are the customer's reasons; :mod:`crmlib.present.churn_text` words them with the
+customer's own figures ("current gap 3.1× the usual 40 days").
 """
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ import pandas as pd
 from sklearn.inspection import permutation_importance
 
 from crmlib.churn.backtest import model_threads
-from crmlib.present.numbers import format_money, format_number, format_percent
-from crmlib.i18n import labels, t
 
 #: Related features explained together, in display order.
 REASON_GROUPS = {
@@ -86,12 +85,11 @@ def contributions(model, X: pd.DataFrame, reference: dict) -> pd.DataFrame:
     return pd.DataFrame(out, index=X.index)
 
 
-def reason_codes(model, X: pd.DataFrame, reference: dict, top: int = 3, min_effect: float = 0.01,
-                 lang: str = "en", currency: str = "IDR", window_days: int = 90) -> pd.DataFrame:
-    """Up to ``top`` readable reasons per customer (``reason_1``…), strongest first.
+def reason_codes(model, X: pd.DataFrame, reference: dict, top: int = 3, min_effect: float = 0.01) -> pd.DataFrame:
+    """Up to ``top`` reason groups per customer (``reason_1``…, strongest first; ``""`` for none).
 
     Only groups that raise the predicted risk by at least ``min_effect`` are named; the
-    ``reason_codes`` column holds the group names (``recency;gap``) for filtering.
+    ``reason_codes`` column joins them (``recency;gap``) for filtering.
     """
     effects = contributions(model, X, reference)
     groups = reason_groups(X.columns)
@@ -101,11 +99,9 @@ def reason_codes(model, X: pd.DataFrame, reference: dict, top: int = 3, min_effe
     rows = []
     for i, picks in enumerate(order):
         record = X.iloc[i]
-        chosen = [names[j] for j in picks if values[i, j] >= min_effect
+        chosen = [str(names[j]) for j in picks if values[i, j] >= min_effect
                   and not _missing(record, groups[names[j]])]
-        texts = [describe(name, record, lang, currency, window_days) for name in chosen]
-        texts += [""] * (top - len(texts))
-        rows.append([";".join(chosen)] + texts)
+        rows.append([";".join(chosen)] + chosen + [""] * (top - len(chosen)))
     columns = ["reason_codes"] + [f"reason_{k + 1}" for k in range(top)]
     return pd.DataFrame(rows, columns=columns, index=X.index)
 
@@ -114,52 +110,3 @@ def _missing(record: pd.Series, columns) -> bool:
     """True when a categorical reason has no value (a missing attribute is no reason to name)."""
     return any(not isinstance(record[c], (int, float, np.number)) and pd.isna(record[c])
                for c in columns)
-
-
-def describe(group: str, row: pd.Series, lang: str = "en", currency: str = "IDR",
-             window_days: int = 90) -> str:
-    """The reason ``group`` in words, with the customer's own figures."""
-    def number(column, decimals=0):
-        return format_number(float(row[column]), decimals, lang)
-
-    if group == "recency":
-        return t("churn_reason_recency", lang, days=number("recency_days"))
-    if group == "gap":
-        if pd.isna(row.get("gap_ratio")):
-            return t("churn_reason_single", lang)
-        if row["gap_ratio"] < 1:
-            return t("churn_reason_rare", lang, usual=number("ipt_mean_days"))
-        return t("churn_reason_gap", lang, ratio=number("gap_ratio", 1), usual=number("ipt_mean_days"))
-    if group == "spend_trend":
-        recent, previous = float(row["spend_recent"]), float(row["spend_previous"])
-        if previous > 0:
-            change = format_percent(abs(recent - previous) / previous, 0, lang)
-            key = "churn_reason_spend_down" if recent < previous else "churn_reason_spend_up"
-            return t(key, lang, change=change, days=window_days)
-        key = "churn_reason_spend_new" if recent > 0 else "churn_reason_spend_none"
-        return t(key, lang, days=window_days if recent > 0 else 2 * window_days)
-    if group == "freq_trend":
-        return t("churn_reason_freq", lang, recent=number("freq_recent"),
-                 previous=number("freq_previous"), days=window_days)
-    if group == "frequency":
-        return t("churn_reason_frequency", lang, n=number("frequency"))
-    if group == "spend":
-        return t("churn_reason_spend", lang,
-                 amount=format_money(float(row["monetary_mean"]), currency, lang))
-    if group == "tenure":
-        return t("churn_reason_tenure", lang, days=number("tenure_days"))
-    if group == "categories":
-        return t("churn_reason_categories", lang, n=number("n_categories"))
-    if group == "returns":
-        return t("churn_reason_returns", lang, share=format_percent(float(row["return_share"]), 0, lang))
-    if group == "channel":
-        return t("churn_reason_channel", lang, channel=row["main_channel"])
-    if group == "age":
-        return t("churn_reason_age", lang, age=number("age") if pd.notna(row["age"]) else "–")
-    return t("churn_reason_attribute", lang, name=text(f"churn_feature_{group}", group, lang),
-             value=row[group])
-
-
-def text(key: str, fallback, lang: str = "en") -> str:
-    """The label ``key`` when defined, else ``fallback`` as text (e.g. a client's own segment name)."""
-    return t(key, lang) if key in labels() else str(fallback)

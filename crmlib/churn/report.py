@@ -1,13 +1,10 @@
-"""Tables and sentences for people, and the ``results.json`` figures of notebook 04."""
+"""The backtest's summary tables and the ``results.json`` figures of notebook 04 (plain numbers)."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from crmlib.churn.backtest import MODEL_NAMES, BacktestPlan, BacktestResult
-from crmlib.churn.explain import text
-from crmlib.present.numbers import format_number
-from crmlib.i18n import t
+from crmlib.churn.backtest import MODEL_NAMES, BacktestResult
 
 METRICS = ("roc_auc", "pr_auc", "brier", "top_decile_lift")
 
@@ -24,43 +21,10 @@ def population_table(result: BacktestResult) -> pd.DataFrame:
     return table[["cutoff", "role", "customers", "active", "lapsed", "churn_rate"]]
 
 
-def history_note(plan: BacktestPlan, lang: str = "en") -> str:
-    """Why no backtest was run: the export's span against the days a backtest needs."""
-    return t("churn_history_too_short", lang, first=f"{plan.first_day:%Y-%m-%d}",
-             last=f"{plan.last_day:%Y-%m-%d}", days=format_number(plan.history_days, 0, lang),
-             needed=format_number(plan.needed_days, 0, lang), horizon=plan.horizon_days)
-
-
 def best_model(metrics: pd.DataFrame, candidates=MODEL_NAMES) -> str:
     """The learned model with the highest holdout ROC AUC (baselines are not candidates)."""
     learned = metrics[metrics["model"].isin(candidates)]
     return str(learned.sort_values(["roc_auc", "model"], ascending=[False, True]).iloc[0]["model"])
-
-
-def metrics_for_people(metrics: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    """The metrics table with display names and 3 decimals."""
-    shown = metrics[["model", *METRICS]].copy()
-    shown["model"] = [text(f"churn_model_{m}", m, lang) for m in shown["model"]]
-    shown = shown.round(3)
-    shown.columns = [t("churn_model", lang)] + [t(f"churn_metric_{m}", lang) for m in METRICS]
-    return shown
-
-
-def verdict(metrics: pd.DataFrame, best: str, lang: str = "en") -> str:
-    """One honest sentence per baseline: does the best model beat it on holdout ROC AUC?"""
-    auc = dict(zip(metrics["model"], metrics["roc_auc"]))
-    lines = []
-    for baseline in ("recency", "bgnbd"):
-        if baseline not in auc:
-            if baseline == "bgnbd":
-                lines.append(t("churn_verdict_no_bgnbd", lang))
-            continue
-        key = "churn_verdict_beats" if auc[best] > auc[baseline] else "churn_verdict_not_beats"
-        lines.append(t(key, lang, model=text(f"churn_model_{best}", best, lang),
-                       baseline=text(f"churn_model_{baseline}", baseline, lang),
-                       auc=format_number(auc[best], 3, lang),
-                       baseline_auc=format_number(auc[baseline], 3, lang)))
-    return "\n\n".join(lines)
 
 
 def results(result: BacktestResult, metrics: pd.DataFrame, best: str, targeting: dict,

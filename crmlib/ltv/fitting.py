@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from crmlib.i18n import t
 from crmlib.ltv._fit import ModelIdentificationError
 from crmlib.ltv.bgnbd import BetaGeoModel
 from crmlib.ltv.gamma_gamma import GammaGammaModel
@@ -44,10 +43,6 @@ def _fit_one(name: str, summary: pd.DataFrame, time_unit: str):
         repeaters = summary[summary["frequency"] > 0]
         return GammaGammaModel().fit(repeaters["frequency"], repeaters["monetary_value"])
     raise ValueError(f"model must be one of {MODEL_NAMES}, not {name!r}")
-
-
-def _label(name: str, lang: str) -> str:
-    return t(f"ltv_series_{name}", lang)
 
 
 @dataclass
@@ -83,23 +78,18 @@ class ModelFits:
                              "se": {rename.get(k, k): v for k, v in model.se_.items()}}
         return out
 
-    def summary_table(self, lang: str = "en") -> pd.DataFrame:
-        """Estimates, standard errors and 95 % intervals of the fitted models (formatted)."""
+    def parameter_table(self) -> pd.DataFrame:
+        """Estimates of the fitted models: model, parameter, estimate, se, lower_95, upper_95."""
+        columns = ["model", "parameter", "estimate", "se", "lower_95", "upper_95"]
         if not self.models:
-            return pd.DataFrame(columns=["estimate", "se", "lower_95", "upper_95"])
-        return pd.concat({_label(name, lang): model.summary for name, model in self.models.items()},
-                         names=[t("ltv_col_model", lang)]).map(lambda v: f"{v:.4g}")
+            return pd.DataFrame(columns=columns)
+        frames = [model.summary.rename_axis("parameter").reset_index().assign(model=name)
+                  for name, model in self.models.items()]
+        return pd.concat(frames, ignore_index=True)[columns]
 
-    def loglik_table(self, lang: str = "en") -> pd.DataFrame:
-        return pd.DataFrame({t("ltv_col_loglik", lang): {_label(name, lang): f"{model.loglik_:,.1f}"
-                                                         for name, model in self.models.items()}},
-                            dtype=object)
-
-    def notes(self, period: str, lang: str = "en") -> str:
-        """One sentence per model that could not be fitted (``period``: "calibration" or "full")."""
-        where = t(f"ltv_fit_on_{period}", lang)
-        return "\n\n".join(t("ltv_note_model_failed", lang, model=_label(name, lang), period=where,
-                             reason=message) for name, message in self.failures.items())
+    def logliks(self) -> dict:
+        """Log-likelihood of each fitted model."""
+        return {name: float(model.loglik_) for name, model in self.models.items()}
 
 
 def fit_models(summary: pd.DataFrame, time_unit: str = "W", names=MODEL_NAMES,
@@ -135,20 +125,6 @@ class CLVFit:
     @property
     def ok(self) -> bool:
         return self.table is not None
-
-    def note(self, calibration_fits: ModelFits | None = None, lang: str = "en") -> str:
-        """What the report says about the CLV's model: failures, fallback, unchecked model."""
-        parts = [self.fits.notes("full", lang)] if self.fits.failures else []
-        if not self.ok:
-            missing = [_label(n, lang) for n in self.fits.failures]
-            parts.append(t("ltv_note_clv_scenario", lang, missing=", ".join(missing)))
-            return "\n\n".join(parts)
-        if self.model != self.preferred:
-            parts.append(t("ltv_note_clv_model", lang, model=_label(self.model, lang),
-                           preferred=_label(self.preferred, lang)))
-        if calibration_fits is not None and self.model not in calibration_fits.models:
-            parts.append(t("ltv_note_clv_unchecked", lang, model=_label(self.model, lang)))
-        return "\n\n".join(p for p in parts if p)
 
     @property
     def total(self) -> float | None:
@@ -220,17 +196,3 @@ def _ordered(fits: ModelFits) -> ModelFits:
     names = (*CLV_PURCHASE_MODELS, SPEND_MODEL)
     return ModelFits(models={n: fits.models[n] for n in names if n in fits.models},
                      failures={n: fits.failures[n] for n in names if n in fits.failures})
-
-
-def holdout_sentence(actual: float, predicted: dict, duration: float, unit: str, lang: str = "en") -> str:
-    """The holdout "so what" for the purchase models that fitted (one or both)."""
-    from crmlib.present.numbers import format_number, format_percent
-    number = lambda v: format_number(v, 0, lang)  # noqa: E731
-    error = lambda name: format_percent(predicted[name] / actual - 1, 1, lang) if actual else "–"  # noqa: E731
-    if set(predicted) >= set(PURCHASE_MODELS):
-        return t("ltv_sowhat_holdout", lang, weeks=number(duration), unit=unit, actual=number(actual),
-                 bgnbd=number(predicted["bgnbd"]), pareto=number(predicted["pareto_nbd"]),
-                 bg_error=error("bgnbd"), pareto_error=error("pareto_nbd"))
-    return "\n\n".join(t("ltv_sowhat_holdout_one", lang, weeks=number(duration), unit=unit, actual=number(actual),
-                         model=_label(name, lang), predicted=number(value), error=error(name))
-                       for name, value in predicted.items())

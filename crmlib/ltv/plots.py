@@ -6,16 +6,26 @@ the axis (or figure).
 """
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from crmlib.present.numbers import format_money, format_percent
+from crmlib.present.numbers import format_money, format_number, format_percent
 from crmlib.i18n import t
-from crmlib.present.charts import ACCENT, PALETTE, label, money_axis, percent_axis
+from crmlib.present.charts import (ACCENT, ACCENT_LIGHT, FIGURE_WIDTH, FOUR_R_COLOURS, PALETTE, label, legend_below,
+                                   money_axis, percent_axis)
 
-MODEL_COLOURS = {"actual": "#222222", "bgnbd": ACCENT, "pareto_nbd": "#e07b39"}
+MODEL_COLOURS = {"actual": "#222222", "bgnbd": FOUR_R_COLOURS["Retention"],
+                 "pareto_nbd": FOUR_R_COLOURS["Recovery"]}
+#: Two shades for "before / after" pairs (nominal vs today, share of customers vs share of value).
+LIGHT, DARK = ACCENT_LIGHT, ACCENT
+#: The what-if (more retention) in every chart.
+WHAT_IF = FOUR_R_COLOURS["Referral"]
+LOW_INPUT, HIGH_INPUT = FOUR_R_COLOURS["Recovery"], FOUR_R_COLOURS["Retention"]
 
 
 def _axis(ax, figsize=None):
@@ -39,7 +49,7 @@ def plot_frequency_histogram(table: pd.DataFrame, ax=None, lang: str = "en"):
     long["series"] = long["series"].map(lambda s: _series_label(s, lang))
     sns.barplot(data=long, x="bucket", y="n", hue="series", ax=ax,
                 palette=[MODEL_COLOURS.get(c, ACCENT) for c in table.columns])
-    ax.legend(title=None)
+    legend_below(ax)
     return label(ax, t("ltv_freq_hist_title", lang), t("ltv_axis_calibration_repeats", lang),
                  t("ltv_axis_customers", lang))
 
@@ -56,7 +66,8 @@ def plot_holdout_by_frequency(table: pd.DataFrame, ax=None, lang: str = "en"):
                 color=MODEL_COLOURS.get(column), linestyle="-" if column == "actual" else "--",
                 label=_series_label(column, lang))
     ax.set_xticks(x, [str(i) for i in table.index])
-    ax.legend()
+    ax.set_ylim(bottom=0)
+    legend_below(ax)
     return label(ax, t("ltv_holdout_title", lang), t("ltv_axis_calibration_repeats", lang),
                  t("ltv_axis_holdout_mean", lang))
 
@@ -76,9 +87,10 @@ def plot_tracking(table: pd.DataFrame, calibration_end=None, ax=None, lang: str 
     if calibration_end is not None:
         ax.axvline(pd.Timestamp(calibration_end), color="#888888", linewidth=1, linestyle=":")
         ax.annotate(t("ltv_calibration_end", lang), (pd.Timestamp(calibration_end), 1.0),
-                    xycoords=("data", "axes fraction"), ha="right", va="top", fontsize=9,
-                    color="#555555", xytext=(-3, -3), textcoords="offset points")
-    ax.legend()
+                    xycoords=("data", "axes fraction"), ha="right", va="top", fontsize=11,
+                    color="#555555", xytext=(-4, -4), textcoords="offset points")
+    ax.set_ylim(bottom=0)
+    legend_below(ax)
     key = "ltv_tracking_cumulative_title" if cumulative else "ltv_tracking_title"
     ylabel = t("ltv_axis_cum_repeats" if cumulative else "ltv_axis_repeats_per_period", lang,
                unit=unit_label)
@@ -91,10 +103,12 @@ def plot_matrix(matrix: pd.DataFrame, title: str, colorbar: str, ax=None, lang: 
 
     ``matrix``: index = frequency (repeat purchases), columns = recency (in the time unit).
     """
-    ax = _axis(ax, figsize=(9, 5.5))
+    ax = _axis(ax, figsize=(FIGURE_WIDTH, 5.5))
     frame = matrix.sort_index(ascending=False)
     sns.heatmap(frame, ax=ax, cmap=PALETTE, vmin=0, vmax=1 if share else None,
                 cbar_kws={"label": colorbar})
+    if share:
+        percent_axis(ax.collections[0].colorbar.ax, "y", lang, step=0.2)
     step = max(1, len(frame.columns) // 10)
     ax.set_xticks(np.arange(0, len(frame.columns), step) + 0.5,
                   [f"{c:.0f}" for c in frame.columns[::step]], rotation=0)
@@ -111,8 +125,9 @@ def plot_spend_check(frequency, monetary_value, ax=None, currency: str = "IDR", 
     ax.scatter(frequency, monetary_value, s=12, alpha=0.4, color=ACCENT)
     ax.set_yscale("log")
     money_axis(ax, "y", currency, lang)
+    ax.set_xlim(left=0)
     return label(ax, t("ltv_spend_check_title", lang), t("ltv_axis_calibration_repeats", lang),
-                 t("ltv_axis_mean_spend", lang))
+                 f'{t("ltv_axis_mean_spend", lang)} ({t("ltv_axis_log_scale", lang)})')
 
 
 # --------------------------------------------------------------------------- CLV
@@ -132,31 +147,38 @@ def plot_clv_bands(table: pd.DataFrame, ax=None, currency: str = "IDR", lang: st
     if len(positive):
         ax.set_yscale("log")
         ax.set_ylim(bottom=float(positive.quantile(0.01)) / 2)
-    percent_axis(ax, "x", lang)
+    ax.set_xlim(0, 1)
+    percent_axis(ax, "x", lang, step=0.1)
     money_axis(ax, "y", currency, lang)
-    ax.legend()
+    legend_below(ax)
+    ylabel = t("ltv_axis_clv", lang) + (f' ({t("ltv_axis_log_scale", lang)})' if len(positive) else "")
     return label(ax, t("ltv_clv_bands_title", lang, horizon=horizon_label),
-                 t("ltv_axis_customer_rank", lang), t("ltv_axis_clv", lang))
+                 t("ltv_axis_customer_rank", lang), ylabel)
 
 
 def plot_segment_value(table: pd.DataFrame, segment_col: str = "segment", ax=None,
                        currency: str = "IDR", lang: str = "en", title: str | None = None):
     """Share of customers vs share of future value per segment (side by side bars)."""
-    ax = _axis(ax)
     frame = table.sort_values("clv_total", ascending=False)
+    ax = _axis(ax, figsize=(FIGURE_WIDTH, 1.4 + 0.62 * len(frame)))
     y = np.arange(len(frame))
-    ax.barh(y - 0.2, frame["share_of_customers"], height=0.4, color="#a9c6d3",
+    ax.barh(y - 0.2, frame["share_of_customers"], height=0.4, color=LIGHT,
             label=t("ltv_share_customers", lang))
-    ax.barh(y + 0.2, frame["share_of_value"], height=0.4, color=ACCENT, label=t("ltv_share_value", lang))
-    for yi, (share, total) in enumerate(zip(frame["share_of_value"], frame["clv_total"])):
-        ax.annotate(format_money(total, currency, lang), (share, yi + 0.2), xytext=(3, 0),
-                    textcoords="offset points", va="center", fontsize=8)
-    ax.set_yticks(y, frame[segment_col].astype(str))
+    ax.barh(y + 0.2, frame["share_of_value"], height=0.4, color=DARK, label=t("ltv_share_value", lang))
+    ends = np.maximum(frame["share_of_value"].to_numpy(), frame["share_of_customers"].to_numpy())
+    for yi, (end, total) in enumerate(zip(ends, frame["clv_total"])):
+        ax.annotate(format_money(total, currency, lang), (end, yi), xytext=(5, 0),
+                    textcoords="offset points", va="center", fontsize=11)
+    ax.set_yticks(y, [textwrap.fill(str(s), 26) for s in frame[segment_col]])
     ax.invert_yaxis()
-    percent_axis(ax, "x", lang)
-    ax.legend(loc="lower right")
-    return label(ax, title or t("ltv_segment_value_title", lang), t("share", lang),
-                 t("ltv_axis_segment", lang))
+    top = float(ends.max()) if len(ends) else 1.0
+    ax.set_xlim(0, min(1.0, top * 1.2 + 0.06))
+    percent_axis(ax, "x", lang, step=0.1 if top > 0.3 else 0.05)
+    ax.grid(axis="y", visible=False)
+    legend_below(ax)
+    label(ax, title or t("ltv_segment_value_title", lang), t("share", lang), "")
+    ax.figure.tight_layout()
+    return ax
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -164,22 +186,22 @@ def plot_cash_flows(flows: pd.DataFrame, ax=None, currency: str = "IDR", lang: s
     """One customer's profit per year: nominal vs worth today (the discounting made visible)."""
     ax = _axis(ax)
     x = flows["year"].to_numpy()
-    ax.bar(x - 0.2, flows["profit"], width=0.4, color="#a9c6d3", label=t("ltv_nominal", lang))
-    ax.bar(x + 0.2, flows["pv_profit"], width=0.4, color=ACCENT, label=t("ltv_today", lang))
+    ax.bar(x - 0.2, flows["profit"], width=0.4, color=LIGHT, label=t("ltv_nominal", lang))
+    ax.bar(x + 0.2, flows["pv_profit"], width=0.4, color=DARK, label=t("ltv_today", lang))
     ax.set_xticks(x)
-    ax.set_ylim(0, float(flows["profit"].max()) * 1.2)
+    ax.set_ylim(0, float(flows["profit"].max()) * 1.1)
     money_axis(ax, "y", currency, lang)
-    ax.legend(loc="upper center", ncol=2)
+    legend_below(ax)
     return label(ax, t("ltv_cash_flows_title", lang), t("year", lang), t("ltv_axis_profit", lang))
 
 
 def plot_sensitivity_heatmap(grid: pd.DataFrame, ax=None, currency: str = "IDR", lang: str = "en",
                              highlight: tuple[float, float] | None = None):
     """LTV for retention (rows) x margin (columns), annotated in short money."""
-    ax = _axis(ax, figsize=(9, 6))
+    ax = _axis(ax, figsize=(FIGURE_WIDTH, 7))
     frame = grid.sort_index(ascending=False)
     notes = frame.map(lambda v: format_money(v, currency, lang))
-    sns.heatmap(frame, ax=ax, cmap=PALETTE, annot=notes, fmt="", annot_kws={"fontsize": 8},
+    sns.heatmap(frame, ax=ax, cmap=PALETTE, annot=notes, fmt="", annot_kws={"fontsize": 11},
                 cbar_kws={"label": t("ltv_axis_ltv_today", lang)},
                 xticklabels=[format_percent(m, 0, lang) for m in frame.columns],
                 yticklabels=[format_percent(r, 0, lang) for r in frame.index])
@@ -195,21 +217,28 @@ def plot_sensitivity_heatmap(grid: pd.DataFrame, ax=None, currency: str = "IDR",
 
 def plot_tornado(table: pd.DataFrame, base: float, ax=None, currency: str = "IDR", lang: str = "en"):
     """Tornado: how far the LTV moves when each input moves to its low / high value."""
-    ax = _axis(ax)
+    ax = _axis(ax, figsize=(FIGURE_WIDTH, 5.8))
     frame = table.iloc[::-1]
     y = np.arange(len(frame))
     lows = frame["ltv_low"].to_numpy() - base
     highs = frame["ltv_high"].to_numpy() - base
-    ax.barh(y, lows, left=base, color="#e07b39", label=t("ltv_input_low", lang))
-    ax.barh(y, highs, left=base, color=ACCENT, label=t("ltv_input_high", lang))
+    ax.barh(y, lows, left=base, color=LOW_INPUT, label=t("ltv_input_low", lang))
+    ax.barh(y, highs, left=base, color=HIGH_INPUT, label=t("ltv_input_high", lang))
     ax.axvline(base, color="#222222", linewidth=1)
-    names = [f"{t('ltv_input_' + n, lang)} ({_fmt_input(n, lo, currency, lang)} / "
+    ax.annotate(t("ltv_tornado_base", lang, value=format_money(base, currency, lang)), (base, 1.0),
+                xycoords=("data", "axes fraction"), xytext=(0, 4), textcoords="offset points",
+                ha="center", va="bottom", fontsize=11)
+    names = [f"{t('ltv_input_' + n, lang)}\n({_fmt_input(n, lo, currency, lang)} / "
              f"{_fmt_input(n, hi, currency, lang)})"
              for n, lo, hi in zip(frame["input"], frame["low"], frame["high"])]
     ax.set_yticks(y, names)
-    money_axis(ax, "x", currency, lang)
-    ax.legend(loc="lower right")
-    return label(ax, t("ltv_tornado_title", lang), t("ltv_axis_ltv_net", lang), "")
+    money_axis(ax, "x", currency, lang, bins=5)
+    legend_below(ax)
+    ax.set_title(t("ltv_tornado_title", lang), pad=22)
+    ax.set_ylabel("")
+    ax.set_xlabel(f'{t("ltv_axis_ltv_net", lang)} ({t("ltv_axis_not_from_zero", lang)})')
+    ax.figure.tight_layout()
+    return ax
 
 
 def _fmt_input(name: str, value: float, currency: str, lang: str) -> str:
@@ -224,28 +253,33 @@ def plot_base_projection(frame: pd.DataFrame, currency: str = "IDR", lang: str =
                          alternative: pd.DataFrame | None = None, points: float = 0.05):
     """Customer base over the coming years (retained + new) and its cumulative profit today.
 
+    Two panels, one above the other, each with its legend under it (never over the bars).
     ``alternative``: the same projection under the retention what-if, drawn as a line.
     """
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(FIGURE_WIDTH, 9.4), gridspec_kw={"hspace": 0.75})
     uplift_label = t("ltv_with_uplift", lang, points=f"{100 * points:g}")
     years = frame["year"].to_numpy()
-    left.bar(years, frame["retained"], color=ACCENT, label=t("ltv_retained", lang))
-    left.bar(years, frame["new"], bottom=frame["retained"], color="#a9c6d3", label=t("ltv_new", lang))
+    top.bar(years, frame["retained"], color=DARK, label=t("ltv_retained", lang), width=0.6)
+    top.bar(years, frame["new"], bottom=frame["retained"], color=LIGHT, label=t("ltv_new", lang), width=0.6)
     if alternative is not None:
-        left.plot(years, alternative["active"], color="#c62828", marker="o",
-                  label=uplift_label)
-    left.set_xticks(years)
-    left.set_ylim(0, max(frame["active"].max(), 0 if alternative is None else alternative["active"].max()) * 1.3)
-    left.legend(loc="upper center", ncol=3, fontsize=9)
-    label(left, t("ltv_projection_title", lang), t("year", lang), t("ltv_axis_active_customers", lang))
-    right.plot(years, frame["cumulative_pv_profit"], color=ACCENT, marker="o",
-               label=t("ltv_current_retention", lang))
+        top.plot(years, alternative["active"], color=WHAT_IF, marker="o", linewidth=2, label=uplift_label)
+    top.set_xticks(years)
+    highest = max(frame["active"].max(), 0 if alternative is None else alternative["active"].max())
+    top.set_ylim(0, highest * 1.08)
+    top.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10], integer=True))
+    top.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_number(v, 0, lang)))
+    label(top, t("ltv_projection_title", lang), t("year", lang), t("ltv_axis_active_customers", lang))
+    legend_below(top, columns=3, order=[t("ltv_retained", lang), t("ltv_new", lang)])
+    bottom.plot(years, frame["cumulative_pv_profit"], color=DARK, marker="o", linewidth=2,
+                label=t("ltv_current_retention", lang))
     if alternative is not None:
-        right.plot(years, alternative["cumulative_pv_profit"], color="#c62828", marker="o",
-                   label=uplift_label)
-    right.set_xticks(years)
-    money_axis(right, "y", currency, lang)
-    right.legend()
-    label(right, t("ltv_projection_profit_title", lang), t("year", lang), t("ltv_axis_cum_profit", lang))
-    fig.tight_layout()
+        bottom.plot(years, alternative["cumulative_pv_profit"], color=WHAT_IF, marker="o", linewidth=2,
+                    label=uplift_label)
+    bottom.set_xticks(years)
+    most = max(frame["cumulative_pv_profit"].max(),
+               0 if alternative is None else alternative["cumulative_pv_profit"].max())
+    bottom.set_ylim(0, most * 1.08)
+    money_axis(bottom, "y", currency, lang)
+    label(bottom, t("ltv_projection_profit_title", lang), t("year", lang), t("ltv_axis_cum_profit", lang))
+    legend_below(bottom, columns=2)
     return fig

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from crmlib.present.numbers import format_money, format_number, format_percent
-from crmlib.i18n import t
 from crmlib.io import InputError
 
 #: Practitioners' rule of thumb: 5 points less churn raises profit by 25-85 % (Reichheld).
@@ -143,17 +141,6 @@ def perpetuity_ltv(yearly_profit: float, retention: float, discount_rate: float)
 LTV_FORMULA = r"\mathrm{LTV} = \sum_{t=1}^{n} \frac{R \cdot m \cdot r^{\,t-1}}{(1+d)^{t}}"
 
 
-def formula_with_values(inputs: LTVInputs, lang: str = "en") -> str:
-    """The LTV formula (LaTeX) with this scenario's numbers filled in."""
-    def number(value, decimals=0):
-        return format_number(value, decimals, lang).replace(",", "{,}")
-
-    return (LTV_FORMULA + rf" \quad\text{{{t('ltv_formula_with', lang)}}}\quad "
-            + rf"R = {number(inputs.yearly_revenue)},\ m = {number(inputs.margin, 2)},\ "
-            + rf"r = {number(inputs.retention, 3)},\ n = {int(inputs.years)},\ "
-            + rf"d = {number(inputs.discount_rate, 2)}")
-
-
 # --------------------------------------------------------------------------- what-ifs
 def with_retention(inputs: LTVInputs, retention: float) -> LTVInputs:
     """``inputs`` with another retention, capped to [0, MAX_RETENTION]."""
@@ -185,6 +172,17 @@ def project_base(inputs: LTVInputs, base_customers: float, new_customers_per_yea
                                         "pv_profit"])
     frame["cumulative_pv_profit"] = frame["pv_profit"].cumsum()
     return frame
+
+
+def steady_state_base(retention: float, new_customers_per_year: float) -> float:
+    """Active customers the base settles at: where the new customers only replace those who leave.
+
+    ``active = retention x active + new`` gives ``new / (1 - retention)`` (infinite when nobody leaves).
+    :func:`project_base` approaches it from either side, whatever the starting base.
+    """
+    if new_customers_per_year < 0 or not 0 <= retention <= 1:
+        raise InputError("steady_state_base needs retention in [0, 1] and new customers of 0 or more.")
+    return float("inf") if retention >= 1 else new_customers_per_year / (1.0 - retention)
 
 
 def practitioners_position(profit_change: float, band=PRACTITIONERS_PROFIT_RANGE) -> str:
@@ -475,46 +473,6 @@ def client_scenario(transactions: pd.DataFrame, as_of_date=None, **settings) -> 
     except InputError:
         observed = None
     return scenario_inputs(observed, **settings)
-
-
-# --------------------------------------------------------------------------- tables for people
-def inputs_table(inputs: LTVInputs, sources: dict | None = None, currency: str = "IDR",
-                 lang: str = "en") -> pd.DataFrame:
-    """The scenario's inputs, formatted, with where each came from (data or parameter)."""
-    shown = {
-        "yearly_revenue": format_money(inputs.yearly_revenue, currency, lang, short=False),
-        "margin": format_percent(inputs.margin, 1, lang),
-        "retention": format_percent(inputs.retention, 1, lang),
-        "years": str(int(inputs.years)),
-        "discount_rate": format_percent(inputs.discount_rate, 1, lang),
-        "retention_cost": format_money(inputs.retention_cost, currency, lang, short=False),
-    }
-    rows = [(t(f"ltv_input_{name}", lang), value,
-             t(f"ltv_source_{(sources or {}).get(name, 'parameter')}", lang))
-            for name, value in shown.items()]
-    return pd.DataFrame(rows, columns=[t("ltv_col_input", lang), t("value", lang), t("ltv_col_source", lang)])
-
-
-def value_table(result: LTVResult, currency: str = "IDR", lang: str = "en") -> pd.DataFrame:
-    """One customer's LTV, nominal and worth today, formatted for a slide."""
-    money = {"revenue": result.revenue, "profit": result.profit, "revenue_today": result.revenue_today,
-             "profit_today": result.profit_today, "net_profit_today": result.net_profit_today}
-    rows = [(t(f"ltv_row_{name}", lang), format_money(value, currency, lang, short=False))
-            for name, value in money.items()]
-    rows.append((t("ltv_row_discount_loss", lang), format_percent(result.discount_loss, 1, lang)))
-    return pd.DataFrame(rows, columns=[t("ltv_col_item", lang), t("value", lang)])
-
-
-def projection_table(frame: pd.DataFrame, currency: str = "IDR", lang: str = "en") -> pd.DataFrame:
-    """The base projection formatted for a slide (customers as whole numbers, money short)."""
-    shown = pd.DataFrame({t("year", lang): frame["year"]})
-    for column in ("retained", "new", "active"):
-        shown[t(f"ltv_{column}" if column != "active" else "ltv_axis_active_customers", lang)] = \
-            frame[column].map(lambda v: format_number(v, 0, lang))
-    for column, key in (("revenue", "revenue"), ("profit", "ltv_axis_profit"),
-                        ("pv_profit", "ltv_today"), ("cumulative_pv_profit", "ltv_axis_cum_profit")):
-        shown[t(key, lang)] = frame[column].map(lambda v: format_money(v, currency, lang))
-    return shown
 
 
 def check_parameters(**values) -> None:

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from crmlib.present.numbers import format_money, format_number, format_percent
-from crmlib.i18n import t
 from crmlib.ltv.predict import clv_interval, expected_purchases_in_days, next_purchase_date
 
 #: Columns of :func:`customer_value`'s table.
@@ -121,29 +119,24 @@ def segment_clv(clv: pd.DataFrame, segments: pd.DataFrame, value: str = "clv") -
                                             ignore_index=True))
 
 
-def segment_value_table(table: pd.DataFrame, currency: str = "IDR", lang: str = "en") -> pd.DataFrame:
-    """:func:`segment_clv`'s table formatted for a slide (money short, shares in %)."""
-    return pd.DataFrame({
-        t("ltv_axis_segment", lang): table["segment"],
-        t("customers", lang): table["customers"].map(lambda v: format_number(v, 0, lang)),
-        t("ltv_share_customers", lang): table["share_of_customers"].map(lambda v: format_percent(v, 1, lang)),
-        t("ltv_clv_total", lang): table["clv_total"].map(lambda v: format_money(v, currency, lang)),
-        t("ltv_clv_mean", lang): table["clv_mean"].map(lambda v: format_money(v, currency, lang)),
-        t("ltv_share_value", lang): table["share_of_value"].map(lambda v: format_percent(v, 1, lang)),
-    })
+def top_customers(customer_clv: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The ``n`` customers with the highest CLV (ids and forecasts only: no personal data)."""
+    columns = ["customer_id", "frequency", "p_alive", "purchases_next_365_days", "spend_per_purchase",
+               "clv", "clv_low", "clv_high"]
+    return (customer_clv.sort_values(["clv", "customer_id"], ascending=[False, True]).head(n)[columns]
+            .reset_index(drop=True))
 
 
-def top_customers(customer_clv: pd.DataFrame, n: int = 10, currency: str = "IDR",
-                  lang: str = "en") -> pd.DataFrame:
-    """The ``n`` customers with the highest CLV, formatted (ids only: no personal data)."""
-    top = customer_clv.sort_values(["clv", "customer_id"], ascending=[False, True]).head(n)
-    money = lambda v: format_money(v, currency, lang)  # noqa: E731
-    return pd.DataFrame({
-        "customer_id": top["customer_id"],
-        t("ltv_col_repeats", lang): top["frequency"].map(lambda v: format_number(v, 0, lang)),
-        t("ltv_axis_palive", lang): top["p_alive"].map(lambda v: format_percent(v, 0, lang)),
-        t("ltv_col_purchases_365", lang): top["purchases_next_365_days"].map(lambda v: format_number(v, 1, lang)),
-        t("ltv_col_spend", lang): top["spend_per_purchase"].map(money),
-        t("ltv_col_clv", lang): top["clv"].map(money),
-        t("ltv_interval_90", lang): [f"{money(lo)} – {money(hi)}" for lo, hi in zip(top["clv_low"], top["clv_high"])],
-    }).reset_index(drop=True)
+def segment_names(output_dir: str | Path) -> dict[str, str]:
+    """RFM segment -> the name notebook 02 showed for it in its run language (``{}`` without it).
+
+    Read from 02's ``segment_summary.csv`` (columns ``segment`` and ``label``) in the same run,
+    so 05 names the segments exactly as 02 does, custom segment rules included.
+    """
+    path = Path(output_dir).resolve().parent / SEGMENT_SOURCES["rfm"][0] / "segment_summary.csv"
+    if not path.is_file():
+        return {}
+    table = pd.read_csv(path, dtype=str, encoding="utf-8")
+    if not {"segment", "label"} <= set(table.columns):
+        return {}
+    return dict(zip(table["segment"], table["label"].fillna(table["segment"])))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib.colors import LinearSegmentedColormap
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
 
 from crmlib.present.numbers import format_money, format_number, format_percent
 
@@ -51,17 +51,22 @@ def even_ticks(ax, axis: str = "y", bins: int = 5) -> None:
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(bins, steps=[1, 2, 5, 10]))
 
 
-def money_axis(ax, axis: str = "y", currency: str = "IDR", lang: str = "en") -> None:
-    """Short money ticks (``Rp 1,2 jt``) at even steps."""
+def money_axis(ax, axis: str = "y", currency: str = "IDR", lang: str = "en", bins: int = 5) -> None:
+    """Short money ticks (``Rp 1,2 jt``) at even steps (a log axis keeps its decades)."""
     formatter = FuncFormatter(lambda v, _pos: format_money(v, currency, lang, short=True))
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
-    even_ticks(ax, axis)
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(formatter)
+    if target.get_scale() != "log":
+        even_ticks(ax, axis, bins)
 
 
-def percent_axis(ax, axis: str = "y", lang: str = "en") -> None:
-    """An axis holding shares (0–1) as percentages."""
+def percent_axis(ax, axis: str = "y", lang: str = "en", step: float | None = None) -> None:
+    """An axis holding shares (0–1) as percentages, a tick every ``step`` (e.g. 0.2) when given."""
     formatter = FuncFormatter(lambda v, _pos: format_percent(v, 0, lang))
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(formatter)
+    if step:
+        target.set_major_locator(MultipleLocator(step))
 
 
 def count_axis(ax, axis: str = "y", lang: str = "en") -> None:
@@ -71,15 +76,57 @@ def count_axis(ax, axis: str = "y", lang: str = "en") -> None:
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10], integer=True))
 
 
-def legend_below(ax, columns: int | None = None, offset: float = 0.16, **kwargs):
-    """The legend under the plot (``offset`` axes heights below it, clear of the tick labels)."""
+def legend_below(where, columns: int | None = None, title: str | None = None, gap_points: float = 44,
+                 order: list[str] | None = None, offset: float | None = None, **kwargs):
+    """The legend under the plot, outside the data, below the x-axis label.
+
+    ``where``: an axis (legend under it) or a figure (one legend under its lowest axes, for
+    panels sharing their series). ``gap_points`` below the axis leave room for the tick labels
+    and the axis label; ``columns`` defaults to as many as fit the figure's width; ``order``
+    lists labels to show first (bars before a line drawn over them). ``offset`` (axes heights
+    below the axis) places it instead of ``gap_points``.
+    """
+    from matplotlib.transforms import ScaledTranslation
+
+    single = hasattr(where, "transAxes")
+    axes = where if single else min(where.axes, key=lambda a: a.get_position().y0)
+    figure = axes.figure
     handles, labels = kwargs.pop("handles", None), kwargs.pop("labels", None)
     if handles is None:
-        handles, labels = ax.get_legend_handles_labels()
+        handles, labels = [], []
+        for ax in ([axes] if single else where.axes):
+            for handle, text in zip(*ax.get_legend_handles_labels()):
+                if text not in labels and not text.startswith("_"):
+                    handles.append(handle)
+                    labels.append(text)
     elif labels is None:
         labels = [h.get_label() for h in handles]
-    return ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -offset),
-                     ncol=columns or min(len(handles), 4), **kwargs)
+    if not handles:
+        return None
+    if order:
+        rank = {text: i for i, text in enumerate(order)}
+        pairs = sorted(zip(handles, labels), key=lambda pair: rank.get(pair[1], len(rank)))
+        handles, labels = [h for h, _ in pairs], [text for _, text in pairs]
+    anchor, transform = ((0.5, 0.0), axes.transAxes) if single else \
+        ((0.5, axes.get_position().y0), figure.transFigure)
+    if offset is not None and single:
+        anchor = (0.5, -offset)
+    shifted = transform + ScaledTranslation(0, 0 if offset is not None and single else -gap_points / 72,
+                                            figure.dpi_scale_trans)
+    return where.legend(handles, labels, loc="upper center", bbox_to_anchor=anchor, bbox_transform=shifted,
+                        ncol=columns or _columns_that_fit(labels, figure.get_figwidth() * 72), frameon=False,
+                        title=title, **kwargs)
+
+
+def _columns_that_fit(labels, width_points: float, most: int = 4) -> int:
+    """Legend columns whose widest row fits the figure's width (labels at about 12 pt)."""
+    widths = [len(text) * 7.0 + 36 for text in labels]  # ~0.58 em a character, plus the handle
+    for ncol in range(min(most, len(labels)), 1, -1):
+        rows = [widths[i:i + ncol] for i in range(0, len(widths), ncol)]
+        columns = [max(row[c] for row in rows if c < len(row)) for c in range(ncol)]
+        if sum(columns) <= 0.95 * width_points:
+            return ncol
+    return 1
 
 
 def legend_right(ax, **kwargs):

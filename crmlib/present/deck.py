@@ -178,11 +178,12 @@ def _summary_slide(deck, entries, context, footer, number):
 
 def _chart_slide(deck, entry, recorded: dict, lang, footer, number):
     slide = _slide(deck, recorded["title"], f"{footer} · {entry.title(lang)}", number)
+    so_what = recorded["so_what"].replace("**", "")  # long lines get a smaller size to stay in their box
     _picture(slide, entry.folder / recorded["image"], MARGIN, Inches(1.45), WIDTH - 2 * MARGIN, Inches(4.75))
     _rect(slide, MARGIN, Inches(6.3), WIDTH - 2 * MARGIN, Inches(0.65), SOFT)
     _rect(slide, MARGIN, Inches(6.3), Inches(0.08), Inches(0.65), ACCENT)
     _text(slide, MARGIN + Inches(0.2), Inches(6.3), WIDTH - 2 * MARGIN - Inches(0.3), Inches(0.65),
-          recorded["so_what"].replace("**", ""), size=15, anchor=MSO_ANCHOR.MIDDLE)
+          so_what, size=15 if len(so_what) <= 150 else 13 if len(so_what) <= 220 else 11, anchor=MSO_ANCHOR.MIDDLE)
 
 
 def _segments_slide(deck, table: pd.DataFrame, lang, footer, number):
@@ -212,6 +213,7 @@ def _segments_slide(deck, table: pd.DataFrame, lang, footer, number):
 def _calculator_slide(deck, entry, recorded: dict, lang, footer, number):
     """The LTV report's what-if calculator for the client's figures (slides cannot calculate)."""
     slide = _slide(deck, recorded["title"], f"{footer} · {entry.title(lang)}", number)
+    so_what = recorded["so_what"].replace("**", "")  # long lines get a smaller size to stay in their box
     gap = Inches(0.4)
     width = (WIDTH - 2 * MARGIN - gap) // 2
     for i, table in enumerate(recorded["tables"]):
