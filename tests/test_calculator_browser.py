@@ -343,3 +343,48 @@ def test_node_agrees_too():
         py = calculator_values(figures_of(case), 0.05)
         for name in MONEY:
             assert abs(js[name] - py[name]) < RUPIAH, (case, name)
+
+
+# --------------------------------------------------------------------------- in the sample's LTV report
+@pytest.mark.slow
+def test_sample_ltv_report_carries_a_working_calculator(sample_run, browser):
+    """`make report` writes the calculator into 05's report: it runs offline and shows the run's figures."""
+    folder = sample_run.run_dir / "05_ltv_scenarios"
+    scenario = json.loads((folder / "results.json").read_text(encoding="utf-8"))["scenarios"]["inputs"]
+    page = Page(browser, folder / "report.html")
+    try:
+        assert page.page.locator(".crm-calc").count() == 1
+        assert page.page.locator(".crm-calc-live").is_visible()
+        config = json.loads(page.page.locator("script.crm-calc-config").text_content())
+        client_values = config["presets"]["client"]["values"]
+        for name in ("yearly_revenue", "margin", "retention", "years", "discount_rate", "retention_cost"):
+            assert client_values[name] == pytest.approx(scenario[name], rel=1e-9), name
+        assert client_values["customers"] == pytest.approx(scenario["base_customers"], rel=1e-9)
+        figures = figures_of(client_values)
+        assert_page_shows(page, figures, config["currency"], config["lang"])
+        page.type_into("margin", "45")
+        changed = figures_of({**client_values, "margin": 0.45})
+        assert_page_shows(page, changed, config["currency"], config["lang"])
+        assert all(page.inside(url) for url in page.requests), page.requests
+        assert page.errors == []
+    finally:
+        page.close()
+
+
+@pytest.mark.slow
+def test_sample_run_links_the_calculator_and_puts_its_figures_on_a_slide(sample_run):
+    from pptx import Presentation
+
+    from crmlib.i18n import t
+    from crmlib.present.calculator import CALCULATOR_ANCHOR, recorded_calculator
+
+    index = (sample_run.run_dir / "index.html").read_text(encoding="utf-8")
+    assert f'href="05_ltv_scenarios/report.html#{CALCULATOR_ANCHOR}"' in index
+    recorded = recorded_calculator(sample_run.run_dir / "05_ltv_scenarios")
+    deck = Presentation(sample_run.run_dir / "deck.pptx")
+    slides = [" ".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame) for slide in deck.slides]
+    cells = [[cell.text for row in shape.table.rows for cell in row.cells]
+             for slide in deck.slides for shape in slide.shapes if shape.has_table]
+    assert sum(t("calc_deck_title", "en") in text for text in slides) == 1
+    for table in recorded["tables"]:
+        assert [*table["columns"], *[value for row in table["rows"] for value in row]] in cells
