@@ -98,12 +98,30 @@ def english_words(piece: str) -> list[str]:
     """The English words of one piece of text (proper names and e-mail addresses removed)."""
     for name in PROPER_NAMES:
         piece = piece.replace(name, " ")
-    piece = re.sub(r"\S+@\S+|\S*\w_\w\S*", " ", piece)  # e-mail addresses, identifiers and file names
+    piece = re.sub(r"\S+@\S+|\S*\w_\w\S*|\S+\.(?:csv|xlsx|json|pdf|pptx|html|parquet)\b|\S*\w[:=]\S*",
+                   " ", piece)  # e-mail addresses, identifiers, file names and model terms (purchase:gender=M)
     return [w for w in re.findall(r"[A-Za-z][A-Za-z'’-]*", piece) if w.lower() in ENGLISH_WORDS]
 
 
+def _parameter_words() -> frozenset[str]:
+    """Parameter names and their text values: the technical appendix lists them as they are typed."""
+    from crmlib.runner import declared_parameters, discover_notebooks
+
+    words = set()
+    for notebook in discover_notebooks():
+        for name, value in declared_parameters(notebook).items():
+            words.add(name)
+            if isinstance(value, str):
+                words.add(value)
+    return frozenset(words)
+
+
+PARAMETER_WORDS = _parameter_words()
+
+
 def english_pieces(html: str) -> list[tuple[str, list[str]]]:
-    return [(piece, words) for piece in pieces(visible_text(html)) if (words := english_words(piece))]
+    return [(piece, words) for piece in pieces(visible_text(html))
+            if piece not in PARAMETER_WORDS and (words := english_words(piece))]
 
 
 # ------------------------------------------------------------------ the detector itself

@@ -45,6 +45,7 @@ def run(sample_params, daily, tmp_path_factory):
     # a hand-made clustering from an earlier run of notebook 03: odd and even ids
     earlier = out_root / sample_params["run_name"] / "03_kmeans_clustering"
     earlier.mkdir(parents=True)
+    (earlier.parent / "manifest.json").write_text("{}", encoding="utf-8")  # a finished run may be replaced
     ids = pd.Series(sorted(daily["customer_id"].unique()))
     odd = ids.astype(int) % 2
     pd.DataFrame({"customer_id": ids, "cluster": odd, "persona": np.where(odd == 1, "Odd", "Even")}) \

@@ -66,8 +66,12 @@ def test_same_inputs_give_the_same_bytes(sample_run, tmp_path, sample_params_fil
 
     again = run_workbook(load_params(sample_params_file), only=["02"], out_root=tmp_path, progress=False)
     first, second = sample_run.run_dir / "02_rfm_segmentation", again.run_dir / "02_rfm_segmentation"
-    names = sorted(p.name for p in first.iterdir() if p.name != "notebook.ipynb")
-    assert names == sorted(p.name for p in second.iterdir() if p.name != "notebook.ipynb")
+    def files(folder):
+        return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                      if p.is_file() and p.name != "notebook.ipynb")
+
+    names = files(first)
+    assert names == files(second)
     assert "results.json" in names and "campaign_lists.xlsx" in names
     for name in names:
         if name.endswith(".xlsx"):  # XLSX zips carry a creation time: compare the sheets instead

@@ -318,7 +318,17 @@ class ReportExporter(HTMLExporter):
 def render_report(nb, context: ReportContext | None = None) -> str:
     """The report page for an executed notebook node."""
     body, _ = ReportExporter().from_notebook_node(nb, context=context)
-    return body
+    return _without_text_anchors(body)
+
+
+_HEADING_ID = re.compile(r"(<h[1-6])\s+id=(\"[^\"]*\"|'[^']*')")
+_ANCHOR_LINK = re.compile(r"<a class=\"anchor-link\" href=\"[^\"]*\">[^<]*</a>")
+
+
+def _without_text_anchors(body: str) -> str:
+    """Drop the heading ids and anchor links nbconvert derives from heading text: the contents
+    link to the sections' own numbered anchors, and an id made of data text only carries that text."""
+    return _ANCHOR_LINK.sub("", _HEADING_ID.sub(r"\1", body))
 
 
 def export_report(notebook_path: Path, html_path: Path, validation: dict | None = None) -> Path:
