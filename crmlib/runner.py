@@ -426,5 +426,20 @@ def refresh_notebooks(notebooks: list[Path] | None = None, timeout: int = 600) -
         nbformat.write(nb, path)
 
 
+def main(argv: list[str] | None = None) -> int:
+    """``python -m crmlib.runner [NOTEBOOK.ipynb ...]``: what ``make notebooks`` runs."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m crmlib.runner",
+                                     description="Re-execute the committed notebooks in place on the sample.")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebook files (default: all of notebooks/)")
+    args = parser.parse_args(argv)
+    missing = [str(p) for p in args.notebooks if p.suffix != ".ipynb" or not p.is_file()]
+    if missing:
+        parser.error(f"not a notebook file: {', '.join(missing)} (give paths such as notebooks/05_ltv_scenarios.ipynb)")
+    refresh_notebooks(args.notebooks or None)
+    return 0
+
+
 if __name__ == "__main__":
-    refresh_notebooks([Path(p) for p in sys.argv[1:]] or None)
+    sys.exit(main())

@@ -1,7 +1,8 @@
 """Formulas rendered at build time (matplotlib mathtext → SVG), so reports need no MathJax.
 
 ``$$…$$`` (display) and ``$…$`` (inline) spans in Markdown become ``<img>`` tags holding the
-formula as a base64 SVG: the file stays self-contained, prints, and reads offline.
+formula as a base64 SVG: the file stays self-contained, prints, and reads offline. Notebooks display
+their formulas through :func:`typeset`, so the executed notebook holds no raw LaTeX either.
 """
 from __future__ import annotations
 
@@ -66,3 +67,11 @@ def render_math(markdown: str) -> str:
         text = DISPLAY.sub(lambda m: formula_img(m.group(1), True), parts[i])
         parts[i] = INLINE.sub(lambda m: formula_img(m.group(1), False), text)
     return "".join(parts)
+
+
+def typeset(markdown: str):
+    """``markdown`` (trusted narrative text, values already escaped) as HTML with its formulas typeset."""
+    from IPython.display import HTML
+    from nbconvert.filters import markdown2html
+
+    return HTML(markdown2html(render_math(markdown)))

@@ -72,6 +72,12 @@ def programme_table(segments: pd.DataFrame, rules: SegmentRules, lang: str = "en
                                "programme": t("rfm_programme", lang)})
 
 
+def _size_headers(lang: str) -> dict:
+    """Headers of the size columns segment and tier tables share: customers, revenue and their shares."""
+    return {"customers": t("rfm_customers", lang), "customer_share": t("rfm_customer_share", lang),
+            "revenue": t("rfm_revenue", lang), "revenue_share": t("rfm_revenue_share", lang)}
+
+
 def segment_table(segments: pd.DataFrame, rules: SegmentRules, lang: str = "en", currency: str = "IDR"):
     """Per segment: customers, revenue, their shares and the mean spend per customer (the means of
     recency and frequency are in the exported segment summary)."""
@@ -80,9 +86,7 @@ def segment_table(segments: pd.DataFrame, rules: SegmentRules, lang: str = "en",
     return show_table(frame, lang, max_rows=None, currency=currency,
                       kinds={"customer_share": "percent", "revenue": "money_short", "revenue_share": "percent",
                              "monetary_mean": "money_short"},
-                      headers={"segment": t("rfm_segment", lang), "customers": t("rfm_customers", lang),
-                               "customer_share": t("rfm_customer_share", lang), "revenue": t("rfm_revenue", lang),
-                               "revenue_share": t("rfm_revenue_share", lang),
+                      headers={"segment": t("rfm_segment", lang), **_size_headers(lang),
                                "monetary_mean": t("rfm_monetary_mean", lang)})
 
 
@@ -94,9 +98,7 @@ def tier_table(tiers: pd.DataFrame, lang: str = "en", currency: str = "IDR"):
     return show_table(frame, lang, max_rows=None, currency=currency,
                       kinds={"customer_share": "percent", "revenue": "money", "revenue_share": "percent",
                              "min_revenue": "money"},
-                      headers={"tier": t("rfm_tier", lang), "customers": t("rfm_customers", lang),
-                               "customer_share": t("rfm_customer_share", lang), "revenue": t("rfm_revenue", lang),
-                               "revenue_share": t("rfm_revenue_share", lang),
+                      headers={"tier": t("rfm_tier", lang), **_size_headers(lang),
                                "min_revenue": t("rfm_min_revenue", lang), "programme": t("rfm_programme", lang)})
 
 
