@@ -26,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=None, help="folder for runs (default: outputs/)")
     run.add_argument("--stop-on-error", action="store_true",
                      help="stop at the first failing notebook instead of running the rest")
+    run.add_argument("--jobs", type=_whole_number(1, 16), default=None,
+                     help="notebooks run at once (default: 2 on a machine with two or more cores, else 1; "
+                          "1 halves the memory a large export needs)")
     run.add_argument("--quiet", action="store_true", help="no progress output")
 
     validate = sub.add_parser("validate", help="check an export: clean + quarantined rows")
@@ -75,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "deck":
             return _deck(args)
         if args.command == "params":
-            from crmlib.runner import parameter_reference
+            from crmlib.notebook_params import parameter_reference
             print(parameter_reference(), end="")
             return 0
         return _synth(args)
@@ -108,7 +111,7 @@ def _run(args) -> int:
     if args.params is None and "transactions" not in params:  # nothing named: the bundled sample
         params = load_params(paths.PROJECT_ROOT / "params" / "sample.yaml", args.overrides)
     result = run_workbook(params, only=args.only, out_root=args.out, stop_on_error=args.stop_on_error,
-                          progress=not args.quiet)
+                          progress=not args.quiet, jobs=args.jobs)
     failed = [nb for nb in result.notebooks if nb.status == "failed"]
     for nb in failed:
         print(f"crm run: {nb.error}", file=sys.stderr)

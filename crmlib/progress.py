@@ -36,7 +36,7 @@ def counts(results_path: Path) -> str:
     said = []
     for key, value in sorted(results.items()):
         if "customers" in key and isinstance(value, int) and not isinstance(value, bool):
-            said.append(f"{value:,} {key.replace('_', ' ')}")
+            said.append(f"{value:,} {key.removeprefix('n_').replace('_', ' ')}")
     models = results.get("models")
     if isinstance(models, dict) and models:
         fitted = sum(1 for m in models.values() if isinstance(m, dict) and "error" not in m)

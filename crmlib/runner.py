@@ -6,7 +6,6 @@ parameters it declares, exports ``report.html`` without code, writes ``manifest.
 """
 from __future__ import annotations
 
-import ast
 import datetime as dt
 import hashlib
 import json
@@ -15,6 +14,7 @@ import platform
 import shutil
 import sys
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -24,11 +24,14 @@ import nbformat
 import papermill
 from papermill.exceptions import PapermillExecutionError
 
-from crmlib import paths, validated
+from crmlib import kernels, paths, validated
 from crmlib.data import load_data
 from crmlib.io import InputError
+from crmlib.ltv.segment_value import SEGMENT_SOURCES
 from crmlib.outputs import dumps
-from crmlib.params import Spec, check_known, check_run_name, check_values, safe_run_name, split_comment
+from crmlib.notebook_params import (Parameter, declared_parameters, discover_notebooks,  # noqa: F401
+                                    parameter_reference, parameter_schema, parameters_cell)
+from crmlib.params import check_known, check_run_name, check_values, safe_run_name
 from crmlib.progress import RunProgress, previous_seconds
 from crmlib.present.deck import write_deck
 from crmlib.present.hub import write_hub
@@ -41,6 +44,8 @@ KERNEL_NAME = "python3"
 PATH_KEYS = ("transactions", "customers")
 LOAD_KEYS = ("columns", "customer_columns", "dayfirst", "decimal", "delimiter", "as_of_date",
              "returns_policy", "cancel_order_prefix", "validation_rules", "engine", "spark_master")
+#: Notebooks that read other notebooks' tables of the same run: 05 values the RFM segments and clusters.
+READS_FROM = {"05_ltv_scenarios": tuple(folder for folder, _, _ in SEGMENT_SOURCES.values())}
 VERSIONED = ("crmlib", "pandas", "numpy", "scipy", "scikit-learn", "matplotlib", "seaborn",
              "papermill", "nbconvert", "pandera", "duckdb", "lifelines")
 
@@ -65,97 +70,6 @@ class RunResult:
     @property
     def ok(self) -> bool:
         return all(nb.status == "ok" for nb in self.notebooks)
-
-
-def discover_notebooks(directory: Path = paths.NOTEBOOKS_DIR) -> list[Path]:
-    """The workbook's notebooks in run order (``NN_name.ipynb``)."""
-    return sorted(p for p in directory.glob("[0-9][0-9]_*.ipynb"))
-
-
-def parameters_cell(notebook: Path) -> list[tuple[str, object, str]]:
-    """(name, default, comment) for each assignment in the cell tagged ``parameters``.
-
-    Parsed with :mod:`ast` (defaults must be literals) and the line's ``#`` comment as help.
-    """
-    nb = nbformat.read(notebook, as_version=4)
-    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
-    if not cells:
-        raise InputError(f"{notebook.name}: no cell tagged 'parameters'.")
-    source = cells[0].source
-    lines = source.splitlines()
-    found = []
-    for node in ast.parse(source).body:
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name)):
-            continue
-        name = node.targets[0].id
-        try:
-            value = ast.literal_eval(node.value)
-        except ValueError:
-            raise InputError(f"{notebook.name}: parameter `{name}` is not a literal; the parameters "
-                             "cell must hold literals only.") from None
-        line = lines[node.end_lineno - 1]
-        comment = line[node.end_col_offset:].strip()
-        found.append((name, value, comment[1:].strip() if comment.startswith("#") else ""))
-    return found
-
-
-def declared_parameters(notebook: Path) -> dict:
-    """Names and default values declared in the notebook's ``parameters`` cell."""
-    return {name: value for name, value, _ in parameters_cell(notebook)}
-
-
-@dataclass
-class Parameter:
-    """One key of the workbook: its default, declared type (``spec``), meaning, and the notebooks
-    declaring it."""
-
-    name: str
-    default: object
-    spec: Spec | None
-    help: str
-    notebooks: list[str] = field(default_factory=list)
-
-
-def parameter_schema(directory: Path = paths.NOTEBOOKS_DIR) -> dict[str, Parameter]:
-    """Every key the notebooks declare, with the schema written in its trailing comment.
-
-    The first notebook declaring a key gives its default, type and meaning (tests check that
-    every declaration of a key agrees).
-    """
-    found: dict[str, Parameter] = {}
-    for notebook in discover_notebooks(directory):
-        for name, value, comment in parameters_cell(notebook):
-            try:
-                spec, meaning = split_comment(comment)
-            except ValueError as err:
-                raise InputError(f"{notebook.name}: parameter `{name}` has a bad type declaration "
-                                 f"({err}); see docs/parameters.md.") from None
-            row = found.setdefault(name, Parameter(name, value, spec, meaning))
-            row.notebooks.append(notebook.stem[:2])
-            row.spec = row.spec or spec
-            row.help = row.help or meaning
-    return found
-
-
-def parameter_reference(directory: Path = paths.NOTEBOOKS_DIR) -> str:
-    """Markdown table of every parameter: type and range, default, the notebooks declaring it, meaning."""
-    rows = parameter_schema(directory)
-    everywhere = len(discover_notebooks(directory))
-    lines = ["| key | type | default | notebooks | meaning |", "| --- | --- | --- | --- | --- |"]
-    for name, row in sorted(rows.items(), key=lambda item: (len(item[1].notebooks) < everywhere,
-                                                             item[1].notebooks, item[0])):
-        where = "all" if len(row.notebooks) == everywhere else ", ".join(row.notebooks)
-        default = json.dumps(row.default, ensure_ascii=False)
-        if row.spec and "sample" in row.spec.flags:
-            default += " (sample)"
-        kind = row.spec.text.split(";")[0].strip() if row.spec else "?"
-        lines.append(f"| `{name}` | `{_cell(kind)}` | `{_cell(default)}` | {where} | {_cell(row.help)} |")
-    return "\n".join(lines) + "\n"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
 
 
 def select(notebooks: list[Path], only: list[str] | None) -> list[Path]:
@@ -185,8 +99,11 @@ def resolve_path(value, base: Path) -> str | None:
 
 def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | None = None,
                  stop_on_error: bool = False, progress: bool = True,
-                 notebooks_dir: Path = paths.NOTEBOOKS_DIR) -> RunResult:
+                 notebooks_dir: Path = paths.NOTEBOOKS_DIR, jobs: int | None = None) -> RunResult:
     """Validate the data, execute the notebooks, export HTML, and move the run folder into place.
+
+    Up to ``jobs`` notebooks run at once (default: :func:`default_jobs`); a notebook that reads
+    another's tables (:data:`READS_FROM`) starts after it.
 
     Raises :class:`InputError` (before any notebook runs) for unknown parameters, values outside
     their declared type or range, unreadable data, or an output folder the run may not replace.
@@ -220,20 +137,18 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
 
         result = RunResult(run_dir=final_dir)
         _keep_previous_reports(final_dir, work_dir, [nb for nb in notebooks if nb not in chosen])
-        for index, notebook in enumerate(chosen, 1):
-            if stop_on_error and not result.ok:
-                result.notebooks.append(NotebookResult(notebook.stem, "skipped"))
-                continue
-            stages.starting(index, len(chosen), notebook.stem)
+
+        def execute(notebook: Path) -> NotebookResult:
             own = declared[notebook.stem]
             passed = {k: settings[k] for k in given if k in own}  # data paths already resolved
             if "output_dir" in own:
                 passed["output_dir"] = str((work_dir / notebook.stem).resolve())
-            outcome = _execute(notebook, work_dir / notebook.stem, passed, False, notebooks_dir)
-            result.notebooks.append(outcome)
-            stages.finished(notebook.stem, outcome.status, outcome.seconds, work_dir / notebook.stem / "results.json")
-            if outcome.status == "failed":
-                stages.say(f"  FAILED: {outcome.error}")
+            return _execute(notebook, work_dir / notebook.stem, passed, False, notebooks_dir)
+
+        outcomes = run_in_parallel(chosen, execute, jobs=jobs, stop_on_error=stop_on_error,
+                                   starting=lambda nb, i: stages.starting(i, len(chosen), nb.stem),
+                                   finished=lambda nb, outcome: _finished(stages, work_dir, nb, outcome))
+        result.notebooks.extend(outcomes[nb] for nb in chosen)
         stages.close()
 
         _write_manifest(work_dir, settings, result, started, report)
@@ -241,6 +156,88 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
         folder.commit()
     _say(progress, f"Reports: {final_dir / 'index.html'}")
     return result
+
+
+def default_jobs() -> int:
+    """Notebooks run at once by default: two on a machine with two or more cores, else one."""
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+class NotebookSchedule:
+    """Which notebook starts next. One at a time: in number order (a notebook reads only earlier
+    ones). Side by side: those others read (:data:`READS_FROM`) first, then one whose inputs are
+    ready before the independent rest, so the longest chain ends soonest."""
+
+    def __init__(self, notebooks: list[Path], side_by_side: bool = True):
+        names = {nb.stem: nb for nb in notebooks}
+        self.waits = {nb: [names[n] for n in READS_FROM.get(nb.stem, ()) if n in names] for nb in notebooks}
+        awaited = {dep for deps in self.waits.values() for dep in deps}
+        self.priority = {nb: (nb not in awaited, not self.waits[nb], i) if side_by_side else (i,)
+                         for i, nb in enumerate(notebooks)}
+        self.pending = list(notebooks)
+
+    def take_ready(self, finished: dict) -> Path | None:
+        """The next notebook whose inputs are all ``finished`` (removed from pending), or ``None``."""
+        ready = [nb for nb in self.pending if all(dep in finished for dep in self.waits[nb])]
+        if not ready:
+            return None
+        notebook = min(ready, key=self.priority.get)
+        self.pending.remove(notebook)
+        return notebook
+
+    def drain(self) -> list[Path]:
+        """The notebooks not started, removed from pending."""
+        left, self.pending = self.pending, []
+        return left
+
+
+def run_in_parallel(notebooks: list[Path], execute, jobs: int | None = None, stop_on_error: bool = False,
+                    starting=None, finished=None) -> dict[Path, NotebookResult]:
+    """Execute ``notebooks`` with up to ``jobs`` kernels at once, each after the notebooks it reads.
+
+    ``execute(notebook)`` returns a :class:`NotebookResult`; ``starting(notebook, n)`` and
+    ``finished(notebook, outcome)`` report progress. ``stop_on_error`` runs one at a time and
+    stops at the first failure; the notebooks not started are ``skipped``. On Ctrl-C the running kernels
+    are stopped and waited for before the ``KeyboardInterrupt`` goes on.
+    """
+    jobs = 1 if stop_on_error else max(1, jobs or default_jobs())
+    schedule = NotebookSchedule(notebooks, side_by_side=jobs > 1)
+    outcomes: dict[Path, NotebookResult] = {}
+    running: dict[Future, Path] = {}
+    kernels.reset()
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="notebook") as pool:
+        try:
+            while schedule.pending or running:
+                stopped = stop_on_error and any(o.status == "failed" for o in outcomes.values())
+                while not stopped and len(running) < jobs and (notebook := schedule.take_ready(outcomes)):
+                    if starting:
+                        starting(notebook, len(outcomes) + len(running) + 1)
+                    running[pool.submit(execute, notebook)] = notebook
+                if stopped:
+                    outcomes.update({nb: NotebookResult(nb.stem, "skipped") for nb in schedule.drain()})
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    notebook = running.pop(future)
+                    outcomes[notebook] = future.result()
+                    if finished:
+                        finished(notebook, outcomes[notebook])
+        except KeyboardInterrupt:
+            schedule.drain()
+            while running:  # a kernel still starting is stopped on the next round
+                kernels.stop_all()
+                done, _ = wait(running, timeout=1.0)
+                for future in done:
+                    running.pop(future)
+            raise
+    return outcomes
+
+
+def _finished(stages: RunProgress, work_dir: Path, notebook: Path, outcome: NotebookResult) -> None:
+    stages.finished(notebook.stem, outcome.status, outcome.seconds, work_dir / notebook.stem / "results.json")
+    if outcome.status == "failed":
+        stages.say(f"  FAILED: {outcome.error}")
 
 
 def run_settings(params: dict, schema: dict[str, Parameter], defaults: dict,
@@ -310,13 +307,16 @@ def _execute(notebook: Path, out_dir: Path, parameters: dict, progress: bool,
         papermill.execute_notebook(str(notebook), str(output), parameters=parameters,
                                    kernel_name=KERNEL_NAME, cwd=str(cwd), progress_bar=progress,
                                    log_output=False, request_save_on_cell_execute=False,
-                                   extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+                                   extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                                   engine_name=kernels.ENGINE_NAME)
         status, error = "ok", None
     except PapermillExecutionError as err:
         status = "failed"
         error = (f"{notebook.stem}, cell {err.exec_count} (code cell #{err.cell_index}): "
                  f"{err.ename}: {err.evalue.strip().splitlines()[0] if err.evalue.strip() else ''} "
                  f"— failed notebook kept at {output.name} in the run folder")
+    if kernels.stopping.is_set():
+        raise KeyboardInterrupt  # the run is being stopped: no report for a half-run notebook
     if output.exists():
         _export_html(output, out_dir / "report.html")
     return NotebookResult(notebook.stem, status, round(time.time() - start, 2), error)

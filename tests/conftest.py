@@ -28,3 +28,14 @@ def sample_run(tmp_path_factory, sample_params_file):
     out = tmp_path_factory.mktemp("outputs")
     result = run_workbook(load_params(sample_params_file), out_root=out, progress=False)
     return result
+
+
+@pytest.fixture(scope="session")
+def sample_run_id(tmp_path_factory, sample_params_file):
+    """The whole workbook run once on the sample in Bahasa Indonesia (``--set lang=id``)."""
+    from crmlib.params import load_params
+    from crmlib.runner import run_workbook
+
+    result = run_workbook(load_params(sample_params_file, ["lang=id"]), out_root=tmp_path_factory.mktemp("lang_id"),
+                          progress=False)
+    return result

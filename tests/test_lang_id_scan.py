@@ -15,9 +15,6 @@ from html.parser import HTMLParser
 
 import pytest
 
-from crmlib.params import load_params
-from crmlib.paths import PROJECT_ROOT
-from crmlib.runner import run_workbook
 
 #: English words that are not Indonesian words: function words, then the vocabulary of the reports.
 ENGLISH_WORDS = frozenset("""
@@ -155,11 +152,9 @@ def test_hidden_text_and_code_are_not_read():
 
 # ------------------------------------------------------------------ the lang=id run
 @pytest.fixture(scope="module")
-def id_run(tmp_path_factory):
-    params = load_params(PROJECT_ROOT / "params" / "sample.yaml", ["lang=id"])
-    result = run_workbook(params, out_root=tmp_path_factory.mktemp("lang_id"), progress=False)
-    assert result.ok, result.notebooks
-    return result.run_dir
+def id_run(sample_run_id):
+    assert sample_run_id.ok, sample_run_id.notebooks
+    return sample_run_id.run_dir
 
 
 def test_lang_id_reports_have_no_english_sentence(id_run):

@@ -29,11 +29,9 @@ def params():
 
 
 @pytest.fixture(scope="module")
-def run(params, tmp_path_factory):
-    out = tmp_path_factory.mktemp("run01")
-    result = run_workbook(params, only=["01"], out_root=out, progress=False)
-    assert result.ok, result.notebooks
-    folder = out / params["run_name"] / "01_data_profiling"
+def run(params, sample_run):
+    assert sample_run.ok, sample_run.notebooks
+    folder = sample_run.run_dir / "01_data_profiling"
     return folder, json.loads((folder / "results.json").read_text(encoding="utf-8"))
 
 

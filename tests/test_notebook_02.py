@@ -15,7 +15,6 @@ import pytest
 from crmlib import paths, rfm
 from crmlib.data import load_data
 from crmlib.params import load_params
-from crmlib.runner import run_workbook
 
 pytestmark = pytest.mark.slow
 
@@ -24,13 +23,10 @@ EARLIER = "2024-06-30"   # the notebook's default earlier_date
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    if not (paths.SAMPLE_DIR / "transactions.csv").exists():
-        pytest.skip("the bundled sample is not generated yet")
+def run(sample_run):
     params = load_params(paths.PROJECT_ROOT / "params" / "sample.yaml")
-    result = run_workbook(params, only=["02"], out_root=tmp_path_factory.mktemp("runs"), progress=False)
-    assert result.ok, result.notebooks
-    folder = result.run_dir / NAME
+    assert sample_run.ok, sample_run.notebooks
+    folder = sample_run.run_dir / NAME
     data = load_data(paths.PROJECT_ROOT / params["transactions"], paths.PROJECT_ROOT / params["customers"],
                      columns=params["columns"], dayfirst=params["dayfirst"], decimal=params["decimal"],
                      as_of_date=params["as_of_date"])

@@ -17,7 +17,6 @@ from crmlib import paths
 from crmlib.cluster.kmeans import cluster_features, load_model
 from crmlib.data import load_data
 from crmlib.params import load_params
-from crmlib.runner import run_workbook
 
 pytestmark = pytest.mark.slow
 
@@ -25,14 +24,10 @@ NAME = "03_kmeans_clustering"
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    if not (paths.SAMPLE_DIR / "transactions.csv").exists():
-        pytest.skip("the bundled sample is not generated yet")
+def run(sample_run):
     params = load_params(paths.PROJECT_ROOT / "params" / "sample.yaml")
-    out_root = tmp_path_factory.mktemp("runs")
-    result = run_workbook(params, only=["03"], out_root=out_root, progress=False)
-    assert result.ok, result.notebooks
-    folder = result.run_dir / NAME
+    assert sample_run.ok, sample_run.notebooks
+    folder = sample_run.run_dir / NAME
     data = load_data(paths.PROJECT_ROOT / params["transactions"], columns=params["columns"],
                      dayfirst=params["dayfirst"], decimal=params["decimal"], as_of_date=params["as_of_date"])
     return {"params": params, "folder": folder, "data": data,

@@ -9,19 +9,16 @@ from sklearn.metrics import roc_auc_score
 from crmlib.data import load_data
 from crmlib.params import load_params
 from crmlib.paths import PROJECT_ROOT
-from crmlib.runner import run_workbook
 
 TEST_CUTOFF = pd.Timestamp("2024-10-02")        # 2024-12-31 − 90 days
 AS_OF = pd.Timestamp("2024-12-31")
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(sample_run_id):
     params = load_params(PROJECT_ROOT / "params" / "sample.yaml", ["lang=id"])
-    out = tmp_path_factory.mktemp("nb04")
-    result = run_workbook(params, only=["04"], out_root=out, progress=False)
-    assert result.ok, result.notebooks
-    folder = result.run_dir / "04_churn_prediction"
+    assert sample_run_id.ok, sample_run_id.notebooks
+    folder = sample_run_id.run_dir / "04_churn_prediction"
     results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
     return folder, results, params
 

@@ -9,7 +9,7 @@ import pytest
 from crmlib import paths
 from crmlib.io import InputError
 from crmlib.params import check_run_name, check_values, load_params, parse_spec, safe_run_name
-from crmlib.runner import discover_notebooks, parameter_schema, parameters_cell
+from crmlib.notebook_params import discover_notebooks, parameter_schema, parameters_cell
 from crmlib.params import split_comment
 
 SCHEMA = parameter_schema()

@@ -10,7 +10,7 @@ def test_counts_and_previous_timings(tmp_path):
     results = tmp_path / "results.json"
     results.write_text(json.dumps({"n_customers": 1200, "models": {"bgnbd": {"params": {}},
                                                                   "pareto_nbd": {"error": "not identified"}}}))
-    assert counts(results) == "1,200 n customers, 1 of 2 models fitted"
+    assert counts(results) == "1,200 customers, 1 of 2 models fitted"
     assert counts(tmp_path / "missing.json") == ""
     (tmp_path / "manifest.json").write_text(json.dumps({"notebooks": [
         {"name": "01_a", "status": "ok", "seconds": 3.0}, {"name": "02_b", "status": "failed", "seconds": 1.0}]}))

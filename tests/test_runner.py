@@ -253,3 +253,62 @@ def test_read_only_output_folder_is_a_clear_error(workbook, tmp_path):
             _run(workbook, out)
     finally:
         out.chmod(stat.S_IRWXU)
+
+
+def _fake_run(names, seconds, fail=(), jobs=2, stop_on_error=False):
+    """run_in_parallel over fake notebooks that sleep: the order they started and ended in."""
+    import threading
+    import time
+    from pathlib import Path
+
+    from crmlib.runner import NotebookResult, run_in_parallel
+
+    started, ended, lock = [], [], threading.Lock()
+    clock = {}
+
+    def execute(notebook):
+        with lock:
+            started.append(notebook.stem)
+            clock[notebook.stem, "start"] = time.perf_counter()
+        time.sleep(seconds[notebook.stem])
+        with lock:
+            ended.append(notebook.stem)
+            clock[notebook.stem, "end"] = time.perf_counter()
+        return NotebookResult(notebook.stem, "failed" if notebook.stem in fail else "ok")
+
+    outcomes = run_in_parallel([Path(f"{n}.ipynb") for n in names], execute, jobs=jobs, stop_on_error=stop_on_error)
+    _fake_run.clock = clock
+    return started, ended, {nb.stem: o.status for nb, o in outcomes.items()}
+
+
+NAMES = ["01_data_profiling", "02_rfm_segmentation", "03_kmeans_clustering", "04_churn_prediction",
+         "05_ltv_scenarios"]
+
+
+def test_parallel_run_starts_ltv_only_after_the_segments_it_reads():
+    seconds = {"01_data_profiling": 0.05, "02_rfm_segmentation": 0.2, "03_kmeans_clustering": 0.4,
+               "04_churn_prediction": 0.05, "05_ltv_scenarios": 0.05}
+    started, ended, status = _fake_run(NAMES, seconds)
+    assert started[:2] == ["02_rfm_segmentation", "03_kmeans_clustering"]  # the ones 05 reads go first
+    # 02 ends first: its slot goes to 01 and then 04 while 03 runs; 05 starts only once 03 has ended
+    assert started.index("05_ltv_scenarios") > started.index("01_data_profiling")
+    clock = _fake_run.clock
+    assert clock["05_ltv_scenarios", "start"] >= max(clock["02_rfm_segmentation", "end"],
+                                                     clock["03_kmeans_clustering", "end"])
+    assert set(status.values()) == {"ok"} and len(status) == 5
+
+
+def test_one_job_runs_in_number_order_and_stop_on_error_stops_at_the_first_failure():
+    seconds = dict.fromkeys(NAMES, 0.01)
+    started, _, status = _fake_run(NAMES, seconds, jobs=1)
+    assert started == NAMES
+    started, _, status = _fake_run(NAMES, seconds, fail={"02_rfm_segmentation"}, jobs=2, stop_on_error=True)
+    assert started == NAMES[:2]  # one at a time, whatever `jobs` says
+    assert status["02_rfm_segmentation"] == "failed"
+    assert status["01_data_profiling"] == "ok" and {status[n] for n in NAMES[2:]} == {"skipped"}
+
+
+def test_jobs_option_is_checked(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["run", "--jobs", "0", "--quiet"])
+    assert stop.value.code == 2 and "--jobs" in capsys.readouterr().err

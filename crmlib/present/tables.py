@@ -182,7 +182,7 @@ def parameters_table(namespace: dict, notebook: str, lang: str = "en") -> Table:
     cell of ``notebooks/<notebook>.ipynb``. Paths are shown as file names.
     """
     from crmlib import paths
-    from crmlib.runner import parameters_cell
+    from crmlib.notebook_params import parameters_cell
 
     names = [name for name, _value, _help in parameters_cell(paths.NOTEBOOKS_DIR / f"{notebook}.ipynb")]
     rows = [(name, _parameter_text(name, namespace.get(name), lang)) for name in names if name not in PLUMBING]
