@@ -95,3 +95,20 @@ def test_the_survival_drop_at_the_definition_is_not_read_as_behaviour():
     assert "churn definition at work, not customer behaviour" in sentence and "36%" in sentence
     assert "hardly changes" in sentence
     assert "definisi churn" in churn_text.survival_sentence(curves, summary, 90, "id")
+
+
+def test_a_formula_fills_its_box_even_under_the_charts_style():
+    """The charts' style saves figures with a "tight" padded box; a formula's SVG must not inherit it,
+    or an inline symbol shows at a third of the text's size."""
+    import base64
+    import re
+
+    from crmlib.present.charts import set_style
+
+    set_style()
+    formula_svg.cache_clear()
+    data, width, height, _ = formula_svg("R", 11.0)
+    svg = base64.b64decode(data).decode("utf-8")
+    view = [float(v) for v in re.search(r'viewBox="([^"]+)"', svg).group(1).split()]
+    assert view[2:] == [width, height]
+    assert 8.0 <= height <= 14.0  # an 11 pt capital with 1 pt of padding each side

@@ -37,7 +37,9 @@ def formula_svg(tex: str, size: float) -> tuple[str, float, float, float]:
     figure.text(pad / (width + 2 * pad), (depth + pad) / (height + 2 * pad), f"${tex}$",
                 fontproperties=prop, color="#1b1b1b")
     buffer = io.BytesIO()
-    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "crmlib", "mathtext.fontset": "dejavusans"}):
+    # "standard" box: the charts' style (set_style) saves figures "tight", which would pad the formula
+    with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "crmlib", "mathtext.fontset": "dejavusans",
+                                "savefig.bbox": "standard"}):
         figure.savefig(buffer, format="svg", transparent=True, metadata={"Date": None})
     return (base64.b64encode(buffer.getvalue()).decode("ascii"), width + 2 * pad, height + 2 * pad,
             depth + pad)
