@@ -13,6 +13,7 @@ import os
 import platform
 import shutil
 import sys
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -44,6 +45,7 @@ KERNEL_NAME = "python3"
 PATH_KEYS = ("transactions", "customers")
 LOAD_KEYS = ("columns", "customer_columns", "dayfirst", "decimal", "delimiter", "as_of_date",
              "returns_policy", "cancel_order_prefix", "validation_rules", "engine", "spark_master")
+_EXPORTING = threading.Lock()
 #: Notebooks that read other notebooks' tables of the same run: 05 values the RFM segments and clusters.
 READS_FROM = {"05_ltv_scenarios": tuple(folder for folder, _, _ in SEGMENT_SOURCES.values())}
 VERSIONED = ("crmlib", "pandas", "numpy", "scipy", "scikit-learn", "matplotlib", "seaborn",
@@ -304,11 +306,14 @@ def _execute(notebook: Path, out_dir: Path, parameters: dict, progress: bool,
     os.environ.setdefault("PYTHONHASHSEED", "0")
     start = time.time()
     try:
-        papermill.execute_notebook(str(notebook), str(output), parameters=parameters,
-                                   kernel_name=KERNEL_NAME, cwd=str(cwd), progress_bar=progress,
+        # the kernel starts in `cwd` (nbclient's resources path): papermill's own `cwd=` would chdir
+        # this whole process, which notebooks running side by side cannot share
+        papermill.execute_notebook(str(notebook), str(output.resolve()), parameters=parameters,
+                                   kernel_name=KERNEL_NAME, progress_bar=progress,
                                    log_output=False, request_save_on_cell_execute=False,
                                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-                                   engine_name=kernels.ENGINE_NAME)
+                                   engine_name=kernels.ENGINE_NAME,
+                                   resources={"metadata": {"path": str(Path(cwd).resolve())}})
         status, error = "ok", None
     except PapermillExecutionError as err:
         status = "failed"
@@ -318,7 +323,8 @@ def _execute(notebook: Path, out_dir: Path, parameters: dict, progress: bool,
     if kernels.stopping.is_set():
         raise KeyboardInterrupt  # the run is being stopped: no report for a half-run notebook
     if output.exists():
-        _export_html(output, out_dir / "report.html")
+        with _EXPORTING:  # nbconvert and matplotlib's formula typesetting, one report at a time
+            _export_html(output, out_dir / "report.html")
     return NotebookResult(notebook.stem, status, round(time.time() - start, 2), error)
 
 

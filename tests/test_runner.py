@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import nbformat
 import pytest
@@ -312,3 +313,22 @@ def test_jobs_option_is_checked(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["run", "--jobs", "0", "--quiet"])
     assert stop.value.code == 2 and "--jobs" in capsys.readouterr().err
+
+
+def test_side_by_side_notebooks_run_in_the_notebooks_folder_and_leave_the_callers_folder_alone(tmp_path,
+                                                                                                monkeypatch):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    body = ("import json, os, pathlib, time\ntime.sleep({})\n"
+            "pathlib.Path(output_dir, 'results.json').write_text(json.dumps({{'cwd': os.getcwd()}}))")
+    for name, seconds in (("01_a", 0.1), ("02_b", 3), ("03_c", 0.1)):  # the first to start ends first
+        make_notebook(folder, name, body.format(seconds))
+    caller = tmp_path / "elsewhere"
+    caller.mkdir()
+    monkeypatch.chdir(caller)
+    result = run_workbook({}, out_root=tmp_path / "out", progress=False, notebooks_dir=folder, jobs=2)
+    assert result.ok, result.notebooks
+    assert os.getcwd() == str(caller)
+    for name in ("01_a", "02_b", "03_c"):
+        recorded = json.loads((result.run_dir / name / "results.json").read_text())["cwd"]
+        assert os.path.realpath(recorded) == os.path.realpath(folder)
