@@ -71,7 +71,7 @@ def test_history_shorter_than_two_horizons_is_said_in_words(synth200):
     plan = churn.plan_backtest(history_of(files["four_months"]), AS_OF, 90, 4, 90)
     assert not plan.enough and plan.needed_days == 181
     assert (plan.first_day, plan.last_day) == (pd.Timestamp("2024-09-01"), pd.Timestamp("2024-12-31"))
-    assert "The export covers 121 days (2024-09-01 to 2024-12-31)" in churn_text.history_note(plan, "en")
+    assert "The export covers 121 days (Sep 1, 2024 to Dec 31, 2024)" in churn_text.history_note(plan, "en")
     assert "at least 181 days" in churn_text.history_note(plan, "en")
     assert "Ekspor mencakup 121 hari" in churn_text.history_note(plan, "id")
 

@@ -195,3 +195,13 @@ def test_generated_date_honours_source_date_epoch(monkeypatch):
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1735689600")
     assert str(generated_date()) == "2025-01-01"
+
+
+def test_a_title_opening_with_a_count_keeps_it_in_the_contents():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title\n\n## 1. Call 424 customers now\n\ntext\n\n"
+                                              "## 125 high-value customers slipped\n\ntext")]
+    page = render_report(nb, ReportContext(run_title="r"))
+    toc = page[page.index('<nav '):page.index("</nav>")]
+    assert '<span class="toc-number">1</span> Call 424 customers now' in toc
+    assert "125 high-value customers slipped" in toc  # the count is not taken for a section number

@@ -41,8 +41,9 @@ def test_a_shrinking_base_is_called_shrinking(lang, shrinks):
 
 def test_the_clv_customer_count_is_explained():
     note = ltv_text.customer_count_note(1_861, 1_865, "2024-12-31", "en")
-    assert "1,861" in note and "1,865" in note and "4 " in note and "2024-12-31" in note
+    assert "1,861" in note and "1,865" in note and "4 " in note and "Dec 31, 2024" in note
     assert "1.861" in ltv_text.customer_count_note(1_861, 1_865, "2024-12-31", "id")
+    assert "31 Des 2024" in ltv_text.customer_count_note(1_861, 1_865, "2024-12-31", "id")
     assert "all 10" in ltv_text.customer_count_note(10, 10, "2024-12-31", "en")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crmlib.present.numbers import format_money, format_number, format_percent
+from crmlib.present.numbers import format_date, format_money, format_number, format_percent
 from crmlib.i18n import labels, t
 
 
@@ -87,8 +87,8 @@ def reason_texts(codes: pd.DataFrame, features: pd.DataFrame, lang: str = "en", 
 
 def history_note(plan, lang: str = "en") -> str:
     """Why no backtest was run: the export's span against the days a backtest needs."""
-    return t("churn_history_too_short", lang, first=f"{plan.first_day:%Y-%m-%d}",
-             last=f"{plan.last_day:%Y-%m-%d}", days=format_number(plan.history_days, 0, lang),
+    return t("churn_history_too_short", lang, first=format_date(plan.first_day, lang),
+             last=format_date(plan.last_day, lang), days=format_number(plan.history_days, 0, lang),
              needed=format_number(plan.needed_days, 0, lang), horizon=plan.horizon_days)
 
 

@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from crmlib.present.numbers import format_money, format_number, format_percent
+from crmlib.present.numbers import format_date, format_money, format_number, format_percent
 from crmlib.i18n import t
 from crmlib.ltv.fitting import PURCHASE_MODELS, CLVFit, ModelFits
 from crmlib.ltv.scenarios import LTV_FORMULA, LTVInputs, LTVResult
@@ -92,14 +92,14 @@ def trust_sentence(actual: float, predicted: dict, duration: float, unit: str, c
     name = next((n for n in PURCHASE_MODELS if n in predicted), None)
     if name is None or not actual:
         return ""
-    return t("ltv_sowhat_trust", lang, calibration_end=f"{pd.Timestamp(calibration_end):%Y-%m-%d}",
+    return t("ltv_sowhat_trust", lang, calibration_end=format_date(calibration_end, lang),
              predicted=_count(predicted[name], lang), weeks=_count(duration, lang), unit=unit,
              actual=_count(actual, lang), error=_pct(abs(predicted[name] / actual - 1), lang, 1))
 
 
 def customer_count_note(valued: int, everyone: int, as_of, lang: str = "en") -> str:
     """Why the CLV counts fewer customers than the other reports (first purchase on the as-of day)."""
-    day = f"{pd.Timestamp(as_of):%Y-%m-%d}"
+    day = format_date(as_of, lang)
     if valued == everyone:
         return t("ltv_note_customer_count_all", lang, n=_count(valued, lang), as_of=day)
     return t("ltv_note_customer_count", lang, n=_count(valued, lang), all=_count(everyone, lang),

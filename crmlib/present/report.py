@@ -36,7 +36,7 @@ TEMPLATE_NAME = "crm_report"
 STYLESHEET = TEMPLATES_DIR / TEMPLATE_NAME / "report.css"
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell", "remove_cell"}
 _HEADING = re.compile(r"^(#{1,2})[ \t]+(.+?)[ \t#]*$")
-_NUMBERED = re.compile(r"^\d+(\.\d+)*\.?\s")
+_NUMBERED = re.compile(r"^\d+(\.\d+)*\.\s")  # "3. " or "3.1. ", not a title opening with a count ("424 customers")
 _TAGS = re.compile(r"<[^>]+>")
 
 
