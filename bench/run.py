@@ -50,6 +50,11 @@ def _bars(value, path: str = ""):
 
 
 def _first(bar: dict, *prefixes: str):
+    """The first numeric entry named by ``prefixes``, in the order given (an exact name first)."""
+    for prefix in prefixes:
+        value = bar.get(prefix)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return prefix, value
     for key in sorted(bar):
         if key.startswith(prefixes) and isinstance(bar[key], (int, float)) and not isinstance(bar[key], bool):
             return key, bar[key]

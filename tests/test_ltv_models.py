@@ -453,6 +453,18 @@ def test_clv_interval_brackets_estimate_and_is_reproducible(cdnow, cdnow_bgnbd, 
     np.testing.assert_allclose(bands["clv"], customer_lifetime_value(*args))
 
 
+def test_a_customers_clv_band_does_not_depend_on_who_else_is_in_the_table(cdnow, cdnow_bgnbd, cdnow_gg):
+    """Histories are computed once per distinct (x, t_x, T): a band must be the customer's own."""
+    subset = cdnow.iloc[:40]
+    batch = pd.concat([subset, subset.iloc[:10], subset.iloc[5:15]])  # repeated histories
+    args = lambda frame: (cdnow_bgnbd, cdnow_gg, frame["frequency"], frame["recency"], frame["T"],  # noqa: E731
+                          frame["monetary_value"])
+    together = clv_interval(*args(batch), n_draws=40, seed=3)
+    for i in (0, 7, 12, 39, 45, 55):
+        alone = clv_interval(*args(batch.iloc[[i]]), n_draws=40, seed=3)
+        np.testing.assert_allclose(together.iloc[i].to_numpy(), alone.iloc[0].to_numpy(), rtol=1e-10)
+
+
 @pytest.mark.parametrize("theta", [(0.243, 4.414, 0.793, 2.426), (0.5, 30.0, 3.0, 0.5), (1.0, 2.0, 0.2, 5.0)])
 def test_bgnbd_series_expectation_matches_hypergeometric_formula(theta):
     """The grouped power series behind many-customer predictions vs FHL (2005) eq. (10)."""

@@ -70,7 +70,8 @@ def clv_interval(transaction_model, spend, frequency, recency, T, monetary_value
 
     Parameters are drawn from the asymptotic normal of the log-parameters (the inverse
     Hessian at the optimum) of the transaction model and, when ``spend`` is a
-    GammaGammaModel, of the spend model; each draw gives a CLV per customer. Columns:
+    GammaGammaModel, of the spend model; each draw gives a CLV per customer (the expected purchases
+    computed once per distinct history (x, t_x, T): day-level data repeat many). Columns:
     ``clv`` (at the estimates), ``clv_low`` and ``clv_high`` (the draws' quantiles at
     (1 - level)/2 and (1 + level)/2). Deterministic for a given ``seed``.
     """
@@ -86,6 +87,9 @@ def clv_interval(transaction_model, spend, frequency, recency, T, monetary_value
     low, high = np.empty_like(point), np.empty_like(point)
     for start in range(0, x.size, _CLV_CHUNK):
         rows = slice(start, start + _CLV_CHUNK)
+        # customers with the same (x, t_x, T) expect the same purchases: each history once per draw
+        histories, same = np.unique(np.column_stack([x[rows], t_x[rows], T_[rows]]), axis=0, return_inverse=True)
+        same = same.reshape(-1)
         values = np.empty((n_draws, x[rows].size))
         for i in range(n_draws):
             model_i = transaction_model.with_params(tx_draws[i])
@@ -93,8 +97,8 @@ def clv_interval(transaction_model, spend, frequency, recency, T, monetary_value
             if spend_draws is None and np.ndim(spend) == 1:
                 spend_i = np.asarray(spend, float)[rows]
             m_rows = None if monetary_value is None else as_array(monetary_value, "monetary_value")[rows]
-            values[i] = margin * _expected_spend(spend_i, x[rows], m_rows) * _discounted_purchases(
-                model_i, x[rows], t_x[rows], T_[rows], **kwargs)
+            purchases = _discounted_purchases(model_i, histories[:, 0], histories[:, 1], histories[:, 2], **kwargs)
+            values[i] = margin * _expected_spend(spend_i, x[rows], m_rows) * purchases[same]
         low[rows], high[rows] = np.quantile(values, quantiles, axis=0)
     index = frequency.index if isinstance(frequency, pd.Series) else None
     return pd.DataFrame({"clv": point, "clv_low": low, "clv_high": high}, index=index)
