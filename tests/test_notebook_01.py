@@ -156,6 +156,7 @@ def test_online_retail_runs_with_its_params_file(tmp_path):
     if not path.exists():
         pytest.skip("UCI Online Retail not available")
     params = load_params(PROJECT_ROOT / "params" / "online_retail.yaml")
+    params["transactions"] = str(path)  # wherever the datasets are ($CRM_DATASETS_DIR or beside the project)
     result = run_workbook(params, only=["01"], out_root=tmp_path, progress=False)
     assert result.ok, result.notebooks
     results = json.loads((tmp_path / "online_retail" / "01_data_profiling" / "results.json").read_text(encoding="utf-8"))
