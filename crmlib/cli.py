@@ -121,7 +121,8 @@ def _run(args) -> int:
 def _validate(args) -> int:
     from crmlib.data import load_data
     from crmlib.params import check_known, check_values, load_params
-    from crmlib.runner import LOAD_KEYS, parameter_schema, resolve_path
+    from crmlib.notebook_params import parameter_schema
+    from crmlib.runner import LOAD_KEYS, resolve_path
     from crmlib.validate import write_validation
 
     params = load_params(args.params, args.overrides)

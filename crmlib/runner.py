@@ -30,8 +30,7 @@ from crmlib.data import load_data
 from crmlib.io import InputError
 from crmlib.ltv.segment_value import SEGMENT_SOURCES
 from crmlib.outputs import dumps
-from crmlib.notebook_params import (Parameter, declared_parameters, discover_notebooks,  # noqa: F401
-                                    parameter_reference, parameter_schema, parameters_cell)
+from crmlib.notebook_params import Parameter, declared_parameters, discover_notebooks, parameter_schema
 from crmlib.params import check_known, check_run_name, check_values, safe_run_name
 from crmlib.progress import RunProgress, previous_seconds
 from crmlib.present.deck import write_deck

@@ -102,7 +102,7 @@ def english_words(piece: str) -> list[str]:
 
 def _parameter_words() -> frozenset[str]:
     """Parameter names and their text values: the technical appendix lists them as they are typed."""
-    from crmlib.runner import declared_parameters, discover_notebooks
+    from crmlib.notebook_params import declared_parameters, discover_notebooks
 
     words = set()
     for notebook in discover_notebooks():

@@ -11,7 +11,8 @@ from crmlib import paths
 from crmlib.cli import main
 from crmlib.io import InputError
 from crmlib.params import load_params
-from crmlib.runner import declared_parameters, run_workbook
+from crmlib.notebook_params import declared_parameters
+from crmlib.runner import run_workbook
 
 SAMPLE = paths.SAMPLE_DIR / "transactions.csv"
 PARAMS = f'''run_name = "t"
@@ -123,13 +124,13 @@ def test_cli_bad_input_is_a_clear_message_not_a_traceback(tmp_path, capsys):
 
 def test_parameter_reference_is_in_sync_with_the_notebooks():
     """docs/parameters.md holds the table `crm params` prints (regenerate it when a cell changes)."""
-    from crmlib.runner import parameter_reference
+    from crmlib.notebook_params import parameter_reference
     docs = (paths.PROJECT_ROOT / "docs" / "parameters.md").read_text(encoding="utf-8")
     assert parameter_reference() in docs, "docs/parameters.md is stale: run `crm params` and paste the table"
 
 
 def test_parameters_cell_is_parsed_with_comments(tmp_path):
-    from crmlib.runner import parameters_cell
+    from crmlib.notebook_params import parameters_cell
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell('a = [0.3, 0.6]  # low < 0.3 <= medium: "x" = y\nb = None\n',
                                           metadata={"tags": ["parameters"]})]
@@ -257,7 +258,8 @@ def test_read_only_output_folder_is_a_clear_error(workbook, tmp_path):
 
 
 def _fake_run(names, seconds, fail=(), jobs=2, stop_on_error=False):
-    """run_in_parallel over fake notebooks that sleep: the order they started and ended in."""
+    """run_in_parallel over fake notebooks that sleep: the order they started and ended in, each
+    notebook's status and its (start, end) times."""
     import threading
     import time
     from pathlib import Path
@@ -278,8 +280,7 @@ def _fake_run(names, seconds, fail=(), jobs=2, stop_on_error=False):
         return NotebookResult(notebook.stem, "failed" if notebook.stem in fail else "ok")
 
     outcomes = run_in_parallel([Path(f"{n}.ipynb") for n in names], execute, jobs=jobs, stop_on_error=stop_on_error)
-    _fake_run.clock = clock
-    return started, ended, {nb.stem: o.status for nb, o in outcomes.items()}
+    return started, ended, {nb.stem: o.status for nb, o in outcomes.items()}, clock
 
 
 NAMES = ["01_data_profiling", "02_rfm_segmentation", "03_kmeans_clustering", "04_churn_prediction",
@@ -289,11 +290,10 @@ NAMES = ["01_data_profiling", "02_rfm_segmentation", "03_kmeans_clustering", "04
 def test_parallel_run_starts_ltv_only_after_the_segments_it_reads():
     seconds = {"01_data_profiling": 0.05, "02_rfm_segmentation": 0.2, "03_kmeans_clustering": 0.4,
                "04_churn_prediction": 0.05, "05_ltv_scenarios": 0.05}
-    started, ended, status = _fake_run(NAMES, seconds)
+    started, ended, status, clock = _fake_run(NAMES, seconds)
     assert started[:2] == ["02_rfm_segmentation", "03_kmeans_clustering"]  # the ones 05 reads go first
     # 02 ends first: its slot goes to 01 and then 04 while 03 runs; 05 starts only once 03 has ended
     assert started.index("05_ltv_scenarios") > started.index("01_data_profiling")
-    clock = _fake_run.clock
     assert clock["05_ltv_scenarios", "start"] >= max(clock["02_rfm_segmentation", "end"],
                                                      clock["03_kmeans_clustering", "end"])
     assert set(status.values()) == {"ok"} and len(status) == 5
@@ -301,9 +301,9 @@ def test_parallel_run_starts_ltv_only_after_the_segments_it_reads():
 
 def test_one_job_runs_in_number_order_and_stop_on_error_stops_at_the_first_failure():
     seconds = dict.fromkeys(NAMES, 0.01)
-    started, _, status = _fake_run(NAMES, seconds, jobs=1)
+    started, _, status, _ = _fake_run(NAMES, seconds, jobs=1)
     assert started == NAMES
-    started, _, status = _fake_run(NAMES, seconds, fail={"02_rfm_segmentation"}, jobs=2, stop_on_error=True)
+    started, _, status, _ = _fake_run(NAMES, seconds, fail={"02_rfm_segmentation"}, jobs=2, stop_on_error=True)
     assert started == NAMES[:2]  # one at a time, whatever `jobs` says
     assert status["02_rfm_segmentation"] == "failed"
     assert status["01_data_profiling"] == "ok" and {status[n] for n in NAMES[2:]} == {"skipped"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from crmlib.paths import SAMPLE_DIR
-from crmlib.runner import discover_notebooks
+from crmlib.notebook_params import discover_notebooks
 
 
 def test_every_notebook_runs_and_is_linked(sample_run):

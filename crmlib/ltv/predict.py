@@ -91,12 +91,11 @@ def clv_interval(transaction_model, spend, frequency, recency, T, monetary_value
         histories, same = np.unique(np.column_stack([x[rows], t_x[rows], T_[rows]]), axis=0, return_inverse=True)
         same = same.reshape(-1)
         values = np.empty((n_draws, x[rows].size))
+        fixed_spend = np.asarray(spend, float)[rows] if spend_draws is None and np.ndim(spend) == 1 else spend
+        m_rows = None if monetary_value is None else as_array(monetary_value, "monetary_value")[rows]
         for i in range(n_draws):
             model_i = transaction_model.with_params(tx_draws[i])
-            spend_i = spend.with_params(spend_draws[i]) if spend_draws is not None else spend
-            if spend_draws is None and np.ndim(spend) == 1:
-                spend_i = np.asarray(spend, float)[rows]
-            m_rows = None if monetary_value is None else as_array(monetary_value, "monetary_value")[rows]
+            spend_i = spend.with_params(spend_draws[i]) if spend_draws is not None else fixed_spend
             purchases = _discounted_purchases(model_i, histories[:, 0], histories[:, 1], histories[:, 2], **kwargs)
             values[i] = margin * _expected_spend(spend_i, x[rows], m_rows) * purchases[same]
         low[rows], high[rows] = np.quantile(values, quantiles, axis=0)
