@@ -63,6 +63,21 @@ def test_the_formula_with_values_typesets_offline(lang):
     assert formula_svg(tex, 15.0)[1] > 0
 
 
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_typeset_renders_markdown_as_the_report_exporter_does(lang):
+    """The notebooks typeset with mistune alone (nbconvert costs a kernel 3 s to import): the
+    HTML must be what nbconvert's markdown2html makes of the same text, formulas included."""
+    from nbconvert.filters import markdown2html
+
+    from crmlib.i18n import t
+    from crmlib.present.mathtext import render_math, typeset
+
+    text = t("ltv_md_ltv_intro", lang) + "\n\n| a | b |\n|---|---|\n| *1* | 2 |\n"
+    html = typeset(text).data
+    assert html == markdown2html(render_math(text))
+    assert "<table>" in html and '<img class="math-display"' in html and "$" not in html
+
+
 def test_reasons_are_worded_with_the_customers_figures():
     codes = pd.DataFrame({"reason_codes": ["recency;gap", ""], "reason_1": ["recency", ""],
                           "reason_2": ["gap", ""]}, index=[10, 11])
