@@ -1,6 +1,7 @@
 """The table presenter and the number formats it uses, against the languages' conventions (CLDR)."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import numpy as np
@@ -30,6 +31,9 @@ REPRS = re.compile(r"\b(None|NaN|nan|NaT|True|False|<NA>)\b|\d[eE][+-]\d")
     # CLDR dates, medium length.
     (format_date, ("2024-12-31", "en"), "Dec 31, 2024"),
     (format_date, ("2024-12-31", "id"), "31 Des 2024"),
+    # The long style of the report covers: day, month written out, year in both languages.
+    (format_date, ("2024-12-31", "en", "long"), "31 December 2024"),
+    (format_date, (dt.date(2024, 8, 1), "id", "long"), "1 Agustus 2024"),
     (format_month, ("2024-08", "id"), "Agu 2024"),
     (format_month, ("2024-08", "en"), "Aug 2024"),
 ])
@@ -69,7 +73,12 @@ def test_other_currencies_and_the_rupiah_shortcut():
 def test_missing_values_read_as_a_dash():
     for value in (None, float("nan"), np.nan, pd.NA, pd.NaT, float("inf")):
         assert format_number(value) == format_money(value) == format_percent(value) == "–"
-    assert format_date(None) == format_month(pd.NaT) == "–"
+    assert format_date(None) == format_date(pd.NaT, "id", style="long") == format_month(pd.NaT) == "–"
+
+
+def test_an_unknown_date_style_is_refused():
+    with pytest.raises(ValueError, match="medium"):
+        format_date("2024-12-31", "en", style="short")
 
 
 @pytest.fixture
