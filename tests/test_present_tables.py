@@ -185,6 +185,21 @@ def test_parameters_table_shows_file_names_and_words():
     assert "output_dir" not in shown and not REPRS.search(" ".join(shown.values()))
 
 
+@pytest.mark.parametrize("lang, as_of, earlier", [("en", "Dec 31, 2024", "Jun 30, 2024"),
+                                                  ("id", "31 Des 2024", "30 Jun 2024")])
+def test_parameters_table_writes_dates_as_the_language_does(lang, as_of, earlier):
+    from crmlib.present.tables import parameters_table
+    namespace = {"as_of_date": "2024-12-31", "earlier_date": "2024-06-30", "run_name": "2024-12-31"}
+    shown = dict(zip(*parameters_table(namespace, "02_rfm_segmentation", lang).cells.T.to_numpy()))
+    assert (shown["as_of_date"], shown["earlier_date"]) == (as_of, earlier)
+    assert shown["run_name"] == "2024-12-31"                   # a name, not a date parameter
+    cutoffs = parameters_table({"churn_cutoffs": ["2024-01-06", "2024-10-02"], "calibration_end": None},
+                               "04_churn_prediction", lang).cells
+    shown = dict(zip(*cutoffs.T.to_numpy()))
+    assert shown["churn_cutoffs"] == {"en": "Jan 6, 2024; Oct 2, 2024", "id": "6 Jan 2024; 2 Okt 2024"}[lang]
+    assert shown["calibration_end"] == "–"
+
+
 def test_narrative_numbers_sections_and_escapes_text():
     from crmlib.present.narrative import appendix, section, so_what
     assert section(2, "Champions hold 53% of revenue", "Intro.").data == "## 2. Champions hold 53% of revenue\n\nIntro."
