@@ -80,6 +80,10 @@ class Spec:
     def describe(self) -> str:
         return " or ".join(option.describe() for option in self.options)
 
+    def allows(self, kind: str) -> bool:
+        """True when the value, or an item of a list or mapping value, may be a ``kind`` (``"date"``)."""
+        return any(option.allows(kind) for option in self.options)
+
 
 @dataclass(frozen=True)
 class _Literal:
@@ -88,6 +92,9 @@ class _Literal:
     def accept(self, value):
         same = value == self.value and type(value) is type(self.value)
         return same, value
+
+    def allows(self, kind: str) -> bool:
+        return False
 
     def describe(self) -> str:
         return "null" if self.value is None else f'"{self.value}"'
@@ -135,7 +142,7 @@ class _Type:
                 value = int(value)
             return self.range.holds(value), value
         if kind == "date":
-            day = _as_date(value)
+            day = parse_date(value)
             bounds = _Range(self.range.low or DATE_BOUNDS[0], self.range.high or DATE_BOUNDS[1])
             return day is not None and bounds.holds(day), day.isoformat() if day else value
         if not isinstance(value, str):
@@ -159,6 +166,9 @@ class _Type:
             words += f" matching {self.pattern}"
         bounds = self.range.describe(" characters" if self.kind == "str" else "")
         return words + (" " if bounds.startswith("from") else ", ") + bounds if bounds else words
+
+    def allows(self, kind: str) -> bool:
+        return self.kind == kind
 
 
 @dataclass(frozen=True)
@@ -194,6 +204,9 @@ class _Container:
             return "a mapping" + (f" of names to {self.item.describe()}" if self.item else "")
         size = self.size.describe().removeprefix("from ")
         return f"a list of {size + ' ' if size else ''}values, each {self.item.describe()}"
+
+    def allows(self, kind: str) -> bool:
+        return self.kind == kind or (self.item is not None and self.item.allows(kind))
 
 
 def parse_spec(text: str) -> Spec:
@@ -272,7 +285,8 @@ def split_comment(comment: str) -> tuple[Spec | None, str]:
     raise ValueError(f"unbalanced brackets in {comment!r}")
 
 
-def _as_date(value) -> dt.date | None:
+def parse_date(value) -> dt.date | None:
+    """The day of a date, a midnight datetime or ``YYYY-MM-DD`` text; None for anything else."""
     if isinstance(value, dt.datetime):
         return value.date() if value.time() == dt.time() else None
     if isinstance(value, dt.date):

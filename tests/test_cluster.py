@@ -222,32 +222,32 @@ def test_profiles_sizes_and_revenue_shares_by_hand():
     assert C.cluster_profiles(features, clusters, revenue)["revenue_share"].tolist() == [1.0, 0.0]
 
 
-def test_persona_names_and_4r_programmes():
+def test_persona_traits_4r_and_programme_keys():
     profile = pd.DataFrame({"median_frequency": [8, 3, 1, 1, 2],
                             "median_recency_days": [20, 300, 30, 400, 40]}, index=[1, 2, 3, 4, 5])
     means = pd.DataFrame({"monetary_total": [1.2, 0.8, -0.1, -0.9, 0.1],
                           "frequency": [1.5, 0.7, -0.6, -0.6, 0.2]}, index=[1, 2, 3, 4, 5])
-    en = C.personas(profile, means, "en")
-    assert en["persona"].tolist() == ["Active frequent high spenders", "Lapsed frequent high spenders",
-                                      "Active one-time mid spenders", "Lapsed one-time low spenders",
-                                      "Active occasional mid spenders"]
-    assert en["r"].tolist() == ["Referral", "Recovery", "Relationship", "Recovery", "Retention"]
-    assert "Win-back" in en.loc[2, "programme"] and "Low-cost" in en.loc[4, "programme"]
-    idn = C.personas(profile, means, "id")
-    assert idn["r"].tolist() == en["r"].tolist()           # the 4R key does not depend on lang
-    assert idn.loc[1, "r_label"] == "Referral (rekomendasi)"
-    assert idn.loc[1, "persona"] == "Pembelanja besar rutin, aktif"
-    assert idn.loc[4, "persona"] == "Pembelanja kecil sekali beli, tidak aktif"
-    assert idn["programme"].str.len().gt(20).all() and not idn["programme"].eq(en["programme"]).any()
+    personas = C.personas(profile, means)
+    assert personas["status"].tolist() == ["active", "lapsed", "active", "lapsed", "active"]
+    assert personas["frequency"].tolist() == ["frequent", "frequent", "one_time", "one_time", "occasional"]
+    assert personas["spend"].tolist() == ["high", "high", "mid", "low", "mid"]
+    assert personas["r"].tolist() == ["Referral", "Recovery", "Relationship", "Recovery", "Retention"]
+    assert personas["programme_key"].tolist() == ["vip_referral", "winback", "second_purchase", "reactivate",
+                                                  "loyalty"]
+    assert personas["trait"].eq("").all()                 # no two clusters share a name
+    # a longer inactivity window makes cluster 2 (median recency 300 days) active again
+    assert C.personas(profile, means, inactive_days=365).loc[2, "status"] == "active"
 
 
-def test_clusters_sharing_a_name_are_told_apart():
-    profile = pd.DataFrame({"median_frequency": [6, 6], "median_recency_days": [20, 20]}, index=[1, 2])
-    means = pd.DataFrame({"monetary_total": [1.0, 0.9], "frequency": [1.0, 1.0],
-                          "tenure_days": [0.1, 0.0], "purchase_regularity": [-0.8, 1.5]}, index=[1, 2])
-    names = C.personas(profile, means)["persona"]
-    assert names[1] == "Active frequent high spenders · irregular rhythm"
-    assert names[2] == "Active frequent high spenders · regular rhythm"
+def test_clusters_sharing_a_name_get_the_trait_they_differ_on():
+    profile = pd.DataFrame({"median_frequency": [6, 6, 1], "median_recency_days": [20, 20, 20]}, index=[1, 2, 3])
+    means = pd.DataFrame({"monetary_total": [1.0, 0.9, -1.0], "frequency": [1.0, 1.0, -1.0],
+                          "tenure_days": [0.1, 0.0, 0.0], "purchase_regularity": [-0.8, 1.5, 0.0]}, index=[1, 2, 3])
+    traits = C.personas(profile, means)["trait"]
+    # regularity differs most between clusters 1 and 2 (2.3 SD against 0.1 for tenure); cluster 3 is alone
+    assert traits.tolist() == ["irregular", "regular", ""]
+    without_secondary = C.personas(profile, means[["monetary_total", "frequency"]])["trait"]
+    assert without_secondary.eq("").all()
 
 
 # ----------------------------------------------------------------------------- agreement
@@ -263,9 +263,23 @@ def test_compare_segments_by_hand():
     mixed = C.compare_segments(clusters, crossed)
     assert mixed.ari < 0                     # worse than chance for this balanced crossing
     assert mixed.shares.to_numpy() == pytest.approx(np.full((2, 2), 0.5))
-    # only customers present in both are compared; the sentences name the dominant segment
-    partial = C.compare_segments(clusters, same.iloc[:6], cluster_names=pd.Series({1: "VIP"}))
+    # only customers present in both are compared
+    partial = C.compare_segments(clusters, same.iloc[:6])
     assert partial.n_customers == 6
-    assert partial.sentences[0] == "Cluster 1 (VIP): mostly 'Champions' (100%)."
+    assert partial.dominant.loc[1].tolist() == ["Champions", 1.0] and partial.dominant.loc[2].tolist() == ["Lost", 1.0]
+
+
+def test_compare_segments_finds_the_most_split_segment():
+    index = [f"c{i}" for i in range(10)]
+    clusters = pd.Series([1, 1, 1, 1, 2, 2, 2, 3, 3, 3], index=index)
+    # A: 3 of its 4 customers in cluster 1; B: its 6 customers over clusters 2 (3), 3 (2) and 1 (1)
+    segments = pd.Series(["A", "A", "A", "B", "B", "B", "B", "B", "B", "A"], index=index)
+    agreement = C.compare_segments(clusters, segments, order=["B", "A"])
+    assert agreement.crosstab.columns.tolist() == ["B", "A"]
+    assert agreement.dominant["segment"].tolist() == ["A", "B", "B"]
+    assert agreement.dominant["share"].tolist() == pytest.approx([0.75, 1.0, 2 / 3])
+    assert agreement.most_split == "B"                    # at most 3 of 6 in one cluster, A 3 of 4
+    assert agreement.split_parts.index.tolist() == [2, 3, 1]
+    assert agreement.split_parts.tolist() == pytest.approx([0.5, 1 / 3, 1 / 6])
     with pytest.raises(InputError):
         C.compare_segments(clusters, pd.Series(["x"], index=["other"]))

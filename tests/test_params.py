@@ -133,6 +133,12 @@ def test_spec_notation():
         parse_spec("list[int")
 
 
+def test_a_spec_says_which_kinds_it_allows():
+    assert parse_spec("date | null").allows("date") and parse_spec("list[date]").allows("date")
+    assert parse_spec("map[list[date]]").allows("date")
+    assert not parse_spec('"auto" | int 2..50').allows("date") and not parse_spec("map").allows("date")
+
+
 def test_docs_describe_the_notation():
     docs = (paths.PROJECT_ROOT / "docs" / "parameters.md").read_text(encoding="utf-8")
     for word in ("`bool`", "`int 1..3650`", "`date`", "`file`", "`name`", "`char`", "`list[T]`", "`map[T]`",

@@ -1,6 +1,7 @@
 """The table presenter and the number formats it uses, against the languages' conventions (CLDR)."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import numpy as np
@@ -30,6 +31,9 @@ REPRS = re.compile(r"\b(None|NaN|nan|NaT|True|False|<NA>)\b|\d[eE][+-]\d")
     # CLDR dates, medium length.
     (format_date, ("2024-12-31", "en"), "Dec 31, 2024"),
     (format_date, ("2024-12-31", "id"), "31 Des 2024"),
+    # The long style of the report covers: day, month written out, year in both languages.
+    (format_date, ("2024-12-31", "en", "long"), "31 December 2024"),
+    (format_date, (dt.date(2024, 8, 1), "id", "long"), "1 Agustus 2024"),
     (format_month, ("2024-08", "id"), "Agu 2024"),
     (format_month, ("2024-08", "en"), "Aug 2024"),
 ])
@@ -69,7 +73,12 @@ def test_other_currencies_and_the_rupiah_shortcut():
 def test_missing_values_read_as_a_dash():
     for value in (None, float("nan"), np.nan, pd.NA, pd.NaT, float("inf")):
         assert format_number(value) == format_money(value) == format_percent(value) == "–"
-    assert format_date(None) == format_month(pd.NaT) == "–"
+    assert format_date(None) == format_date(pd.NaT, "id", style="long") == format_month(pd.NaT) == "–"
+
+
+def test_an_unknown_date_style_is_refused():
+    with pytest.raises(ValueError, match="medium"):
+        format_date("2024-12-31", "en", style="short")
 
 
 @pytest.fixture
@@ -174,6 +183,21 @@ def test_parameters_table_shows_file_names_and_words():
     assert shown["customers"] == "–" and shown["validation_rules"] == "–"
     assert shown["columns"] == "date: Tanggal" and shown["active_window_days"] == "90"
     assert "output_dir" not in shown and not REPRS.search(" ".join(shown.values()))
+
+
+@pytest.mark.parametrize("lang, as_of, earlier", [("en", "Dec 31, 2024", "Jun 30, 2024"),
+                                                  ("id", "31 Des 2024", "30 Jun 2024")])
+def test_parameters_table_writes_dates_as_the_language_does(lang, as_of, earlier):
+    from crmlib.present.tables import parameters_table
+    namespace = {"as_of_date": "2024-12-31", "earlier_date": "2024-06-30", "run_name": "2024-12-31"}
+    shown = dict(zip(*parameters_table(namespace, "02_rfm_segmentation", lang).cells.T.to_numpy()))
+    assert (shown["as_of_date"], shown["earlier_date"]) == (as_of, earlier)
+    assert shown["run_name"] == "2024-12-31"                   # a name, not a date parameter
+    cutoffs = parameters_table({"churn_cutoffs": ["2024-01-06", "2024-10-02"], "calibration_end": None},
+                               "04_churn_prediction", lang).cells
+    shown = dict(zip(*cutoffs.T.to_numpy()))
+    assert shown["churn_cutoffs"] == {"en": "Jan 6, 2024; Oct 2, 2024", "id": "6 Jan 2024; 2 Okt 2024"}[lang]
+    assert shown["calibration_end"] == "–"
 
 
 def test_narrative_numbers_sections_and_escapes_text():

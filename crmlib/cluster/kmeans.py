@@ -11,12 +11,14 @@ The steps, each a function or a small estimator:
    Davies–Bouldin and bootstrap stability for each k; :func:`choose_k` is the ``k="auto"`` rule.
 4. :class:`CustomerClusters` — the fitted pipeline (KMeans, or MiniBatchKMeans above a size
    threshold) with clusters numbered 1…k by mean monetary value, cluster 1 the most valuable.
-5. :func:`cluster_profiles`, :func:`standardised_means`, :func:`personas` (names in English and
-   Bahasa Indonesia and a 4R programme each), :func:`pca_map`.
+5. :func:`cluster_profiles`, :func:`standardised_means`, :func:`personas` (the traits behind a
+   persona's name and a 4R programme each), :func:`pca_map`.
 6. :func:`compare_segments` — clusters against any segmentation (e.g. the RFM segments):
-   cross-tab, adjusted Rand index and sentences on where they differ.
+   cross-tab, adjusted Rand index and the facts on where they differ.
 
-The methods and the rule for ``k="auto"`` are described in ``docs/cluster.md``.
+Everything here is canonical columns and plain numbers; :mod:`crmlib.present.cluster_text` words
+them (persona names, 4R labels, programmes, sentences). The methods and the rule for
+``k="auto"`` are described in ``docs/cluster.md``.
 """
 from __future__ import annotations
 
@@ -36,8 +38,6 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from crmlib.present.numbers import format_number, format_percent
-from crmlib.i18n import check_lang, labels, t
 from crmlib.io import InputError
 
 #: Behavioural features, in display order. All but ``purchase_regularity`` come from the
@@ -70,6 +70,8 @@ PERSONA_LEVEL_SD = 0.5
 N_THREADS = 1
 #: Default inactivity window for personas: no purchase for 90 days (DOMAIN: typically 3 months).
 INACTIVE_DAYS = 90
+#: The most split segment's parts: the clusters holding at least this share of its customers.
+SPLIT_PART_MIN_SHARE = 0.1
 
 
 # ----------------------------------------------------------------------------- features
@@ -481,14 +483,16 @@ def pca_map(model: CustomerClusters, features: pd.DataFrame,
 
 # ----------------------------------------------------------------------------- personas
 
-#: Secondary traits that tell apart clusters sharing a name: feature → (label if high, if low).
-_SECONDARY = {
-    "tenure_days": ("cluster_trait_long_standing", "cluster_trait_new"),
-    "monetary_mean": ("cluster_trait_big_baskets", "cluster_trait_small_baskets"),
-    "n_categories": ("cluster_trait_broad", "cluster_trait_narrow"),
-    "purchase_regularity": ("cluster_trait_regular", "cluster_trait_irregular"),
-    "recency_days": ("cluster_trait_long_ago", "cluster_trait_recent"),
+#: Secondary traits that tell apart clusters sharing a name: feature → (trait if high, if low).
+SECONDARY_TRAITS = {
+    "tenure_days": ("long_standing", "new"),
+    "monetary_mean": ("big_baskets", "small_baskets"),
+    "n_categories": ("broad", "narrow"),
+    "purchase_regularity": ("regular", "irregular"),
+    "recency_days": ("long_ago", "recent"),
 }
+#: The traits a persona's name is made of (:func:`persona_traits`).
+NAME_TRAITS = ["status", "frequency", "spend"]
 
 
 def persona_traits(profile: pd.DataFrame, means: pd.DataFrame,
@@ -514,96 +518,99 @@ def persona_traits(profile: pd.DataFrame, means: pd.DataFrame,
 def programme(traits: pd.Series) -> tuple[str, str]:
     """The 4R (Relationship, Retention, Referral, Recovery) and programme key for one cluster.
 
-    Lapsed and valuable → Recovery (win-back, weighed against their value); lapsed otherwise →
-    Recovery at low cost; active, frequent and high-spending → Referral (advocates, VIP);
-    active one-time buyers → Relationship (a second purchase); active high spenders →
-    Retention with an upgrade offer; everyone else → Retention (loyalty reward, cross-sell).
+    Lapsed and valuable → Recovery (``winback``, weighed against their value); lapsed otherwise
+    → Recovery at low cost (``reactivate``); active, frequent and high-spending → Referral
+    (``vip_referral``); active one-time buyers → Relationship (``second_purchase``); active high
+    spenders → Retention with an upgrade offer (``upgrade``); everyone else → Retention
+    (``loyalty``: loyalty reward, cross-sell).
     """
     valuable = traits["spend"] == "high" or traits["frequency"] == "frequent"
     if traits["status"] == "lapsed":
-        return ("recovery", "cluster_prog_winback") if valuable else \
-            ("recovery", "cluster_prog_reactivate")
+        return ("Recovery", "winback") if valuable else ("Recovery", "reactivate")
     if traits["frequency"] == "frequent" and traits["spend"] == "high":
-        return "referral", "cluster_prog_vip_referral"
+        return "Referral", "vip_referral"
     if traits["frequency"] == "one_time":
-        return "relationship", "cluster_prog_second_purchase"
+        return "Relationship", "second_purchase"
     if traits["spend"] == "high":
-        return "retention", "cluster_prog_upgrade"
-    return "retention", "cluster_prog_loyalty"
+        return "Retention", "upgrade"
+    return "Retention", "loyalty"
 
 
-def personas(profile: pd.DataFrame, means: pd.DataFrame, lang: str = "en",
+def personas(profile: pd.DataFrame, means: pd.DataFrame, *,
              inactive_days: int = INACTIVE_DAYS) -> pd.DataFrame:
-    """A descriptive name and a 4R programme per cluster, in ``lang`` (``en`` or ``id``).
+    """What each cluster's persona is made of: its traits, 4R and programme key.
 
-    The name combines status, frequency and spend (:func:`persona_traits`); clusters that
-    would share a name get the secondary trait on which they differ most (tenure, basket
-    size, breadth, regularity, recency), and a number if still equal.
-    Columns: persona, r (the 4R: Relationship, Retention, Referral or Recovery), r_label (the
-    4R in ``lang``), programme, spend, frequency, status; index cluster.
+    Columns (index cluster): r (the 4R: Relationship, Retention, Referral or Recovery),
+    programme_key (:func:`programme`), spend, frequency, status (:func:`persona_traits`) and
+    trait: for clusters that share status, frequency and spend with another, the secondary trait
+    on which they differ most from those namesakes (:data:`SECONDARY_TRAITS`), else empty.
+    :func:`crmlib.present.cluster_text.named_personas` words them.
     """
-    check_lang(lang)
     traits = persona_traits(profile, means, inactive_days)
-    names = pd.Series({c: t("cluster_persona", lang, status=t(f"cluster_status_{row.status}", lang),
-                            frequency=t(f"cluster_frequency_{row.frequency}", lang),
-                            spend=t(f"cluster_spend_{row.spend}", lang)).strip()
-                       for c, row in traits.iterrows()})
-    names = _disambiguate(names, means, lang)
     chosen = {c: programme(row) for c, row in traits.iterrows()}
-    out = pd.DataFrame({
-        "persona": names,
-        "r": {c: r.capitalize() for c, (r, _) in chosen.items()},
-        "r_label": {c: t(f"cluster_r_{r}", lang) for c, (r, _) in chosen.items()},
-        "programme": {c: t(key, lang) for c, (_, key) in chosen.items()},
-    })
+    out = pd.DataFrame({"r": {c: r for c, (r, _) in chosen.items()},
+                        "programme_key": {c: key for c, (_, key) in chosen.items()}})
     out.index.name = "cluster"
-    return out.join(traits).sort_index()
+    out = out.join(traits).sort_index()
+    out["trait"] = distinguishing_traits(out, means)
+    return out
 
 
-def _disambiguate(names: pd.Series, means: pd.DataFrame, lang: str) -> pd.Series:
-    names = names.copy()
-    secondary = [c for c in _SECONDARY if c in means]
-    for _name, group in names.groupby(names):
-        if len(group) < 2 or not secondary:
+def distinguishing_traits(traits: pd.DataFrame, means: pd.DataFrame) -> pd.Series:
+    """Per cluster, the secondary trait setting it apart from clusters with the same name traits.
+
+    Within each group of clusters sharing status, frequency and spend, a cluster gets the
+    secondary feature on which its standardised mean lies farthest from the group's mean, as the
+    high or low trait of :data:`SECONDARY_TRAITS`. Empty for a cluster alone in its group (or
+    when no secondary feature was clustered).
+    """
+    chosen = pd.Series("", index=traits.index, dtype=object, name="trait")
+    secondary = [c for c in SECONDARY_TRAITS if c in means]
+    if not secondary:
+        return chosen
+    for _name, group in traits.groupby(NAME_TRAITS, sort=False):
+        if len(group) < 2:
             continue
         block = means.loc[group.index, secondary]
         deviation = block - block.mean()
         for cluster in group.index:
             feature = deviation.loc[cluster].abs().idxmax()
-            high, low = _SECONDARY[feature]
-            names[cluster] = f"{names[cluster]} · {t(high if deviation.loc[cluster, feature] > 0 else low, lang)}"
-    for _name, group in names.groupby(names):
-        if len(group) > 1:
-            for cluster in group.index:
-                names[cluster] = f"{names[cluster]} ({cluster})"
-    return names
+            high, low = SECONDARY_TRAITS[feature]
+            chosen[cluster] = high if deviation.loc[cluster, feature] > 0 else low
+    return chosen
 
 
 # ----------------------------------------------------------------------------- against segments
 
 @dataclass
 class SegmentAgreement:
-    """Clusters against another segmentation: counts, row shares, ARI, AMI and sentences."""
+    """Clusters against another segmentation: counts, row shares, ARI, AMI and where they differ.
+
+    ``dominant`` (index cluster): each cluster's most common segment and its share of the
+    cluster. ``most_split`` is the segment spread most evenly across clusters (the lowest largest
+    share in any one cluster); ``split_parts`` the share of its customers in each cluster holding
+    at least :data:`SPLIT_PART_MIN_SHARE` of them, largest first.
+    """
 
     crosstab: pd.DataFrame
     shares: pd.DataFrame
     ari: float
     ami: float
     n_customers: int
-    sentences: list[str]
+    dominant: pd.DataFrame
+    most_split: object
+    split_parts: pd.Series
 
 
-def compare_segments(clusters: pd.Series, segments: pd.Series, lang: str = "en",
-                     cluster_names: pd.Series | None = None, order=None) -> SegmentAgreement:
+def compare_segments(clusters: pd.Series, segments: pd.Series, *, order=None) -> SegmentAgreement:
     """Cross-tab clusters (rows) × segments (columns) with the adjusted Rand index.
 
     Both Series are indexed by customer_id; customers in both are compared. ARI is 1 for the
     same partition and about 0 for agreement no better than chance; AMI (adjusted mutual
-    information) is given alongside. The sentences say which segment dominates each cluster
-    and which segment is split most across clusters. ``order`` lists the segments in display
-    order (segments without customers are left out).
+    information) is given alongside. The agreement also holds which segment dominates each
+    cluster and which segment is split most across clusters. ``order`` lists the segments in
+    display order (segments without customers are left out).
     """
-    check_lang(lang)
     joined = pd.concat({"cluster": clusters, "segment": segments}, axis=1, join="inner").dropna()
     if joined.empty:
         raise InputError("no customer is in both the clusters and the segments: the two must be "
@@ -615,33 +622,17 @@ def compare_segments(clusters: pd.Series, segments: pd.Series, lang: str = "en",
     shares = crosstab.div(crosstab.sum(axis=1), axis=0)
     ari = float(adjusted_rand_score(joined["cluster"], joined["segment"]))
     ami = float(adjusted_mutual_info_score(joined["cluster"], joined["segment"]))
-    names = cluster_names if cluster_names is not None else pd.Series(dtype=object)
-    sentences = []
-    for cluster, row in shares.iterrows():
-        name = names.get(cluster, "")
-        sentences.append(t("cluster_vs_segment_dominant", lang, cluster=cluster,
-                           persona=f" ({name})" if name else "", segment=row.idxmax(),
-                           share=format_percent(row.max(), 0, lang)))
+    dominant = pd.DataFrame({"segment": shares.idxmax(axis=1), "share": shares.max(axis=1)})
     spread = crosstab.div(crosstab.sum(axis=0), axis=1)
     split = spread.max(axis=0).idxmin()
-    parts = spread[split][spread[split] >= 0.1].sort_values(ascending=False)
-    sentences.append(t("cluster_vs_segment_split", lang, segment=split,
-                       parts=", ".join(f"{c} ({format_percent(s, 0, lang)})" for c, s in parts.items())))
-    sentences.append(t("cluster_vs_segment_ari", lang, ari=format_number(ari, 2, lang),
-                       ami=format_number(ami, 2, lang)))
-    return SegmentAgreement(crosstab=crosstab, shares=shares, ari=ari, ami=ami,
-                            n_customers=len(joined), sentences=sentences)
+    parts = spread[split][spread[split] >= SPLIT_PART_MIN_SHARE].sort_values(ascending=False)
+    return SegmentAgreement(crosstab=crosstab, shares=shares, ari=ari, ami=ami, n_customers=len(joined),
+                            dominant=dominant, most_split=split, split_parts=parts)
 
 
-# ----------------------------------------------------------------------------- words
-
-def feature_label(name: str, lang: str = "en") -> str:
-    """A feature's name for people: the common label, the cluster label, or the name itself."""
-    for key in (name, f"cluster_feature_{name}"):
-        if key in labels():
-            return t(key, lang)
-    return name
-
+# ----------------------------------------------------------------------------- exports
+# ``persona_frame`` is the named one (:func:`crmlib.present.cluster_text.named_personas`):
+# the exports carry the report's persona names as they are.
 
 def cluster_table(profile: pd.DataFrame, persona_frame: pd.DataFrame) -> pd.DataFrame:
     """The export ``cluster_profiles.csv``: persona, 4R, programme, size, revenue and medians."""

@@ -10,9 +10,10 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.ticker import FuncFormatter
 
-from crmlib.cluster.kmeans import STABILITY_THRESHOLD, KSelection, feature_label
-from crmlib.present.numbers import format_percent
+from crmlib.cluster.kmeans import STABILITY_THRESHOLD, KSelection
 from crmlib.i18n import t
+from crmlib.present.cluster_text import feature_label
+from crmlib.present.numbers import format_percent
 from crmlib.present.charts import (ACCENT, ACCENT_LIGHT, ALERT, CATEGORICAL, FIGURE_WIDTH, FONT_SIZE, SEQUENTIAL, label,
                                    legend_below, percent_axis)
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from crmlib.cluster.kmeans import STABILITY_THRESHOLD, KSelection, SegmentAgreement, feature_label
+from crmlib.cluster.kmeans import STABILITY_THRESHOLD, KSelection, SegmentAgreement
 from crmlib.i18n import t
+from crmlib.present.cluster_text import feature_label
 from crmlib.present.numbers import format_count, format_number, format_percent
 from crmlib.present.tables import show_table
 

@@ -110,11 +110,12 @@ def segment_programmes(run_dir: Path, lang: str) -> pd.DataFrame | None:
     table = pd.read_csv(path, encoding="utf-8", keep_default_na=False)
     table = table[table["customers"] > 0]
     if "label" not in table or "programme" not in table:
+        from crmlib.present.rfm_text import segment_label, segment_text
         from crmlib.rfm import load_segment_rules
 
         rules = load_segment_rules(_parameter(run_dir, "rfm_segment_rules"))
-        table = table.assign(label=[rules.text(s, "label", lang) for s in table["segment"]],
-                             programme=[rules.text(s, "programme", lang) for s in table["segment"]])
+        table = table.assign(label=[segment_label(rules, s, lang) for s in table["segment"]],
+                             programme=[segment_text(rules, s, "programme", lang) for s in table["segment"]])
     return table
 
 

@@ -1,7 +1,8 @@
 """Numbers, money, percents and dates for people, in the report's language.
 
 The language conventions come from the Unicode CLDR through Babel: English ``1,234,567.89``,
-``12.5%``, ``Dec 31, 2024``; Bahasa Indonesia ``1.234.567,89``, ``12,5%``, ``31 Des 2024``; short
+``12.5%``, ``Dec 31, 2024`` (or ``31 December 2024`` on report covers); Bahasa Indonesia
+``1.234.567,89``, ``12,5%``, ``31 Des 2024`` (``31 Desember 2024``); short
 money ``Rp 1,3 jt`` / ``Rp 2,5 M`` (id) and ``Rp 1.3M`` / ``Rp 2.5B`` (en) from CLDR's compact
 forms. Own code only chooses the currency symbol and rounds halves up (business rounding:
 ``1,25`` → ``1,3``). Anything missing (``None``, NaN, NaT, infinite) reads ``–``.
@@ -20,6 +21,9 @@ from babel.core import Locale
 from crmlib.i18n import check_lang
 
 MISSING = "–"
+#: Date styles: CLDR's medium date (``Dec 31, 2024`` / ``31 Des 2024``) and the long one of the
+#: report covers, day, month written out and year in both languages (``31 December 2024``).
+DATE_STYLES = {"medium": "medium", "long": "d MMMM y"}
 #: Symbols written the same in both languages (a rupiah report reads "Rp" in English too).
 _SYMBOLS = {"IDR": "Rp", "USD": "$", "EUR": "€", "GBP": "£", "SGD": "S$", "MYR": "RM"}
 
@@ -115,12 +119,15 @@ def format_idr(value, lang: str = "id", short: bool = True) -> str:
     return format_money(value, "IDR", lang, short)
 
 
-def format_date(value, lang: str = "en") -> str:
-    """A day as the language writes it: ``Dec 31, 2024`` (en), ``31 Des 2024`` (id)."""
+def format_date(value, lang: str = "en", style: str = "medium") -> str:
+    """A day as the language writes it: ``Dec 31, 2024`` (en), ``31 Des 2024`` (id); with
+    ``style="long"``: ``31 December 2024`` / ``31 Desember 2024``. Accepts ``"2024-12-31"`` or a date."""
+    if style not in DATE_STYLES:
+        raise ValueError(f"date style must be one of {tuple(DATE_STYLES)}, not {style!r}.")
     if is_missing(value):
         return MISSING
     day = pd.Timestamp(value).date() if not isinstance(value, dt.date) else value
-    return babel_dates.format_date(day, format="medium", locale=_locale(lang))
+    return babel_dates.format_date(day, format=DATE_STYLES[style], locale=_locale(lang))
 
 
 def format_month(value, lang: str = "en") -> str:

@@ -29,6 +29,7 @@ from nbconvert.filters.markdown import markdown2html
 from crmlib.i18n import LANGUAGES, t
 from crmlib.markup import disarm_html
 from crmlib.present.mathtext import render_math
+from crmlib.present.numbers import format_date
 from crmlib.present.summary import MARKER, summary_html
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -122,22 +123,16 @@ def run_context(settings: dict, validation: dict | None = None, manifest: dict |
                          period=period, generated=generated)
 
 
-def format_date(day: dt.date, lang: str) -> str:
-    """A date in the language's long style: ``31 December 2024`` / ``31 Desember 2024``."""
-    from babel.dates import format_date as babel_format
-
-    return babel_format(day, format="d MMMM y", locale=lang)
-
-
 def cover_facts(context: ReportContext) -> list[tuple[str, str]]:
     lang = context.lang
     facts = []
     if context.period:
         facts.append((t("report_data_period", lang), t("report_period_range", lang,
-                      start=format_date(context.period[0], lang), end=format_date(context.period[1], lang))))
+                      start=format_date(context.period[0], lang, style="long"),
+                      end=format_date(context.period[1], lang, style="long"))))
     if context.as_of:
-        facts.append((t("report_as_of", lang), format_date(context.as_of, lang)))
-    facts.append((t("report_generated", lang), format_date(context.generated, lang)))
+        facts.append((t("report_as_of", lang), format_date(context.as_of, lang, style="long")))
+    facts.append((t("report_generated", lang), format_date(context.generated, lang, style="long")))
     facts.append((t("report_language", lang), t("report_language_name", lang)))
     return facts
 

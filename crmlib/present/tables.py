@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.i18n import check_lang, labels, t
+from crmlib.params import parse_date, split_comment
 from crmlib.present.numbers import (MISSING, format_date, format_money, format_month, format_number,
                                     format_percent, is_missing)
 
@@ -156,14 +157,19 @@ def show_table(frame: pd.DataFrame, lang: str = "en", kinds: dict | None = None,
     return Table(cells=cells, html="".join(parts), hidden_rows=hidden)
 
 
-def _parameter_text(name: str, value, lang: str) -> str:
-    """A parameter value for the appendix: file names without their folders, lists joined."""
+def _parameter_text(name: str, value, lang: str, is_date: bool = False) -> str:
+    """A parameter value for the appendix: a date parameter's days as the language writes them
+    (``31 Des 2024``; a list of them joined with semicolons, as English dates hold a comma), file
+    names without their folders, lists joined."""
+    day = parse_date(value) if is_date else None
+    if day is not None:
+        return format_date(day, lang)
     if isinstance(value, str) and ("/" in value or "\\" in value):
         return value.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {_parameter_text(k, v, lang)}" for k, v in value.items()) or MISSING
+        return ", ".join(f"{k}: {_parameter_text(k, v, lang, is_date)}" for k, v in value.items()) or MISSING
     if isinstance(value, (list, tuple)):
-        return ", ".join(_parameter_text(name, v, lang) for v in value) or MISSING
+        return ("; " if is_date else ", ").join(_parameter_text(name, v, lang, is_date) for v in value) or MISSING
     if isinstance(value, bool) or value is None:
         return format_value(value, "yesno", lang)
     if isinstance(value, float):
@@ -178,14 +184,20 @@ PLUMBING = ("output_dir",)
 def parameters_table(namespace: dict, notebook: str, lang: str = "en") -> Table:
     """The parameter values this run used (the appendix's "how this was computed").
 
-    ``namespace`` is the notebook's ``globals()``; the names are those of the ``parameters``
-    cell of ``notebooks/<notebook>.ipynb``. Paths are shown as file names.
+    ``namespace`` is the notebook's ``globals()``; the names and declared types are those of the
+    ``parameters`` cell of ``notebooks/<notebook>.ipynb``. Paths are shown as file names, the
+    values of date parameters in the language's date format.
     """
     from crmlib import paths
     from crmlib.notebook_params import parameters_cell
 
-    names = [name for name, _value, _help in parameters_cell(paths.NOTEBOOKS_DIR / f"{notebook}.ipynb")]
-    rows = [(name, _parameter_text(name, namespace.get(name), lang)) for name in names if name not in PLUMBING]
+    rows = []
+    for name, _default, comment in parameters_cell(paths.NOTEBOOKS_DIR / f"{notebook}.ipynb"):
+        if name in PLUMBING:
+            continue
+        spec, _help = split_comment(comment)
+        is_date = spec is not None and spec.allows("date")
+        rows.append((name, _parameter_text(name, namespace.get(name), lang, is_date)))
     frame = pd.DataFrame(rows, columns=["parameter", "value"])
     return show_table(frame, lang, kinds={"parameter": "text", "value": "text"}, max_rows=None,
                       headers={"parameter": t("report_parameter", lang), "value": t("value", lang)})

@@ -16,13 +16,14 @@ from crmlib.i18n import t
 from crmlib.present.charts import (ACCENT, ACCENT_LIGHT, FIGURE_WIDTH, FOUR_R_COLOURS, NEUTRAL, SEQUENTIAL,
                                    count_axis, label, legend_below, money_axis, percent_axis)
 from crmlib.present.numbers import format_money, format_number, format_percent
+from crmlib.present.rfm_text import four_r_label, segment_label
 from crmlib.rfm.segments import NO_LONGER, NOT_YET, SegmentRules
 
 CHANNEL_COLOURS = {"whatsapp": FOUR_R_COLOURS["Referral"], "sms": NEUTRAL, "email": FOUR_R_COLOURS["Retention"]}
 
 
 def _four_r_legend(ax, lang: str) -> None:
-    handles = [Patch(color=colour, label=t(f"rfm_4r_{name.lower()}", lang))
+    handles = [Patch(color=colour, label=four_r_label(name, lang))
                for name, colour in FOUR_R_COLOURS.items()]
     legend_below(ax, columns=4, handles=handles, title="4R")
 
@@ -135,7 +136,7 @@ def migration_flow(matrix: pd.DataFrame, rules: SegmentRules, earlier: str, now:
             if size <= 0:
                 continue
             ax.bar(xpos, size, width=2 * block, bottom=top - size, color=palette[name], align="center")
-            text = f"{rules.text(name, 'label', lang)} ({format_number(size, 0, lang)})"
+            text = f"{segment_label(rules, name, lang)} ({format_number(size, 0, lang)})"
             offset = -block - 0.01 if align == "right" else block + 0.01
             ax.text(xpos + offset, top - size / 2, text, ha=align, va="center", fontsize=11)
     ax.set_xlim(-0.62, 1.62)
@@ -156,7 +157,7 @@ def campaign_bars(counts: pd.DataFrame, channels, rules: SegmentRules, lang: str
     for k, channel in enumerate(channels):
         ax.barh(y + (k - (len(channels) - 1) / 2) * height, counts[channel], height,
                 label=t(f"campaign_channel_{channel}", lang), color=CHANNEL_COLOURS[channel])
-    ax.set_yticks(y, [rules.text(name, "label", lang) for name in counts["group"]])
+    ax.set_yticks(y, [segment_label(rules, name, lang) for name in counts["group"]])
     ax.invert_yaxis()
     label(ax, t("rfm_chart_campaigns", lang), t("rfm_axis_customers", lang), "")
     count_axis(ax, "x", lang)

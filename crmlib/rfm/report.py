@@ -1,8 +1,8 @@
 """Notebook 02 for people: the tables, action titles and one-line conclusions, in the run's language.
 
 Segment names come from the rules file (``rfm_segments.yaml``: the one place where segment names
-live, in English and Bahasa Indonesia, used by notebooks 02–05 alike); every other word from the
-labels. Numbers are formatted by :mod:`crmlib.present.numbers`, tables shown by
+live, in English and Bahasa Indonesia, used by notebooks 02–05 alike) through
+:mod:`crmlib.present.rfm_text`; every other word from the labels. Numbers are formatted by :mod:`crmlib.present.numbers`, tables shown by
 :func:`crmlib.present.tables.show_table`.
 """
 from __future__ import annotations
@@ -12,12 +12,9 @@ import pandas as pd
 
 from crmlib.i18n import t
 from crmlib.present.numbers import format_count, format_money, format_number, format_percent
+from crmlib.present.rfm_text import four_r_label, segment_label, segment_text
 from crmlib.present.tables import show_table
 from crmlib.rfm.segments import SegmentRules
-
-
-def four_r_label(r_of_4r: str, lang: str = "en") -> str:
-    return t(f"rfm_4r_{str(r_of_4r).lower()}", lang)
 
 
 def tier_label(tier: str, lang: str = "en") -> str:
@@ -50,7 +47,7 @@ def score_preview(table: pd.DataFrame, rules: SegmentRules, lang: str = "en", ro
     head = table.head(rows)
     frame = pd.DataFrame({"customer_id": head["customer_id"].to_numpy(), "R": head["R"].to_numpy(),
                           "F": head["F"].to_numpy(), "M": head["M"].to_numpy(), "RFM": head["RFM"].astype(str).to_numpy(),
-                          "segment": [rules.text(s, "label", lang) for s in head["segment"]],
+                          "segment": [segment_label(rules, s, lang) for s in head["segment"]],
                           "tier": [tier_label(x, lang) for x in head["tier"]]})
     return show_table(frame, lang, kinds={"customer_id": "text", "RFM": "text", "R": "text", "F": "text", "M": "text"},
                       headers={"customer_id": t("customer", lang), "R": "R", "F": "F", "M": "M",
@@ -60,11 +57,11 @@ def score_preview(table: pd.DataFrame, rules: SegmentRules, lang: str = "en", ro
 def programme_table(segments: pd.DataFrame, rules: SegmentRules, lang: str = "en"):
     """Each segment: its R of the 4R frame, customers, who they are and the programme (never cut)."""
     frame = pd.DataFrame({
-        "segment": [rules.text(s, "label", lang) for s in segments["segment"]],
+        "segment": [segment_label(rules, s, lang) for s in segments["segment"]],
         "r_of_4r": [four_r_label(rules[s].r_of_4r, lang) for s in segments["segment"]],
         "customers": segments["customers"].to_numpy(),
-        "description": [rules.text(s, "description", lang) for s in segments["segment"]],
-        "programme": [rules.text(s, "programme", lang) for s in segments["segment"]],
+        "description": [segment_text(rules, s, "description", lang) for s in segments["segment"]],
+        "programme": [segment_text(rules, s, "programme", lang) for s in segments["segment"]],
     })
     return show_table(frame, lang, max_rows=None,
                       headers={"segment": t("rfm_segment", lang), "r_of_4r": t("rfm_r_of_4r", lang),
@@ -82,7 +79,7 @@ def segment_table(segments: pd.DataFrame, rules: SegmentRules, lang: str = "en",
     """Per segment: customers, revenue, their shares and the mean spend per customer (the means of
     recency and frequency are in the exported segment summary)."""
     frame = segments[["segment", "customers", "customer_share", "revenue", "revenue_share", "monetary_mean"]].copy()
-    frame["segment"] = [rules.text(s, "label", lang) for s in frame["segment"]]
+    frame["segment"] = [segment_label(rules, s, lang) for s in frame["segment"]]
     return show_table(frame, lang, max_rows=None, currency=currency,
                       kinds={"customer_share": "percent", "revenue": "money_short", "revenue_share": "percent",
                              "monetary_mean": "money_short"},
@@ -118,8 +115,8 @@ def slipping_table(slipping: pd.DataFrame, rules: SegmentRules, lang: str = "en"
     """The call list: the biggest high-value customers who slipped, where from and where to."""
     frame = pd.DataFrame({
         "customer_id": slipping["customer_id"].to_numpy(),
-        "before": [rules.text(s, "label", lang) for s in slipping["segment_before"]],
-        "now": [rules.text(s, "label", lang) for s in slipping["segment_now"]],
+        "before": [segment_label(rules, s, lang) for s in slipping["segment_before"]],
+        "now": [segment_label(rules, s, lang) for s in slipping["segment_now"]],
         "revenue": slipping["revenue_now"].to_numpy(),
     })
     return show_table(frame, lang, max_rows=max_rows, more_in=more_in, currency=currency,
@@ -131,8 +128,8 @@ def slipping_table(slipping: pd.DataFrame, rules: SegmentRules, lang: str = "en"
 def matrix_table(matrix: pd.DataFrame, rules: SegmentRules, lang: str = "en"):
     """The migration matrix: one row per earlier segment, one column per segment now."""
     frame = matrix.copy()
-    frame.columns = [rules.text(c, "label", lang) for c in frame.columns]
-    frame.insert(0, "before", [rules.text(r, "label", lang) for r in frame.index])
+    frame.columns = [segment_label(rules, c, lang) for c in frame.columns]
+    frame.insert(0, "before", [segment_label(rules, r, lang) for r in frame.index])
     return show_table(frame.reset_index(drop=True), lang, max_rows=None,
                       kinds={c: "count" for c in frame.columns if c != "before"},
                       headers={"before": t("rfm_segment_before", lang)})
@@ -140,7 +137,7 @@ def matrix_table(matrix: pd.DataFrame, rules: SegmentRules, lang: str = "en"):
 
 def campaign_table(counts: pd.DataFrame, channels, rules: SegmentRules, lang: str = "en"):
     """Per segment: members, how many can be reached, and by which channel."""
-    frame = pd.DataFrame({"group": [rules.text(s, "label", lang) for s in counts["group"]],
+    frame = pd.DataFrame({"group": [segment_label(rules, s, lang) for s in counts["group"]],
                           "members": counts["members"].to_numpy(), "reachable": counts["reachable"].to_numpy()})
     for channel in channels:
         frame[channel] = counts[channel].to_numpy() if channel in counts else 0
@@ -154,7 +151,7 @@ def campaign_table(counts: pd.DataFrame, channels, rules: SegmentRules, lang: st
 def campaign_preview(masked: pd.DataFrame, rules: SegmentRules, lang: str = "en", rows: int = 5):
     """A few lines of the campaign lists, personal data masked."""
     head = masked.head(rows)
-    frame = pd.DataFrame({"group": [rules.text(s, "label", lang) for s in head["group"]],
+    frame = pd.DataFrame({"group": [segment_label(rules, s, lang) for s in head["group"]],
                           "channel": [t(f"campaign_channel_{c}", lang) for c in head["channel"]],
                           "customer_id": head["customer_id"].to_numpy(), "name": head["name"].to_numpy(),
                           "phone": head["phone"].to_numpy(), "email": head["email"].to_numpy()})
@@ -170,7 +167,7 @@ def _values(figures: dict, rules: SegmentRules, lang: str) -> dict:
     values = {}
     for key, value in figures.items():
         if key == "top_segment":
-            values[key] = rules.text(value, "label", lang)
+            values[key] = segment_label(rules, value, lang)
         elif key.endswith("_share"):
             values[key] = _pct(value, lang)
         elif key.startswith("spend_ratio"):
@@ -201,7 +198,7 @@ def headline_kpis(figures: dict, n_customers: int, total_revenue: float, rules: 
     """Four or five tiles for the executive summary."""
     kpis = [(t("rfm_kpi_customers", lang), format_count(n_customers, lang)),
             (t("rfm_kpi_revenue", lang), format_money(total_revenue, currency, lang)),
-            (t("rfm_kpi_top_segment", lang, segment=rules.text(figures["top_segment"], "label", lang)),
+            (t("rfm_kpi_top_segment", lang, segment=segment_label(rules, figures["top_segment"], lang)),
              _pct(figures["top_segment_revenue_share"], lang)),
             (t("rfm_kpi_platinum", lang), _pct(figures["platinum_revenue_share"], lang))]
     if "campaign_reachable_share" in figures and figures.get("campaign_members"):

@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from crmlib.i18n import check_lang, t
 from crmlib.io import InputError
 from crmlib.summary import customer_summary
 
@@ -133,7 +132,8 @@ def _check_edges(edges: dict, bins: int) -> dict:
 # --------------------------------------------------------------------------------------------
 @dataclass
 class Segment:
-    """One named segment: its rule, value rank, 4R and texts (``{en: …, id: …}``)."""
+    """One named segment: its rule, value rank, 4R and texts (``{en: …, id: …}``, worded by
+    :mod:`crmlib.present.rfm_text`)."""
 
     name: str
     when: dict[str, tuple[int, int]]
@@ -185,21 +185,6 @@ class SegmentRules:
         grid = np.array(np.meshgrid(*[np.arange(1, self.scale + 1)] * 3, indexing="ij")).reshape(3, -1)
         names = self.assign(*grid)
         return ["".join(map(str, code)) for code, name in zip(grid.T, names) if name is None]
-
-    def text(self, name: str, what: str, lang: str = "en") -> str:
-        """``label``, ``description`` or ``programme`` of a segment in ``lang``."""
-        if name in (NOT_YET, NO_LONGER):
-            return t("rfm_" + ("not_yet" if name == NOT_YET else "no_longer"), lang)
-        texts = getattr(self[name], what)
-        return texts.get(check_lang(lang)) or texts["en"]
-
-    def table(self, lang: str = "en") -> pd.DataFrame:
-        """One row per segment in value order: segment, label, 4R, description, programme."""
-        return pd.DataFrame([{
-            "segment": name, "label": self.text(name, "label", lang),
-            "r_of_4r": self[name].r_of_4r, "r_of_4r_label": t(f"rfm_4r_{self[name].r_of_4r.lower()}", lang),
-            "description": self.text(name, "description", lang),
-            "programme": self.text(name, "programme", lang)} for name in self.names])
 
 
 def load_segment_rules(path: str | Path | None = None) -> SegmentRules:
@@ -272,8 +257,11 @@ def assign_segments(scores: pd.DataFrame, rules: SegmentRules | None = None,
     return out
 
 
-def segment_summary(table: pd.DataFrame, rules: SegmentRules, lang: str = "en") -> pd.DataFrame:
-    """Per segment (value order, empty segments included): customers, revenue, shares, means."""
+def segment_summary(table: pd.DataFrame, rules: SegmentRules) -> pd.DataFrame:
+    """Per segment (value order, empty segments included): customers, revenue, shares, means, 4R.
+
+    :func:`crmlib.present.rfm_text.with_segment_texts` adds the label and programme in a language.
+    """
     grouped = table.groupby("segment", sort=False)
     out = pd.DataFrame({
         "customers": grouped.size(),
@@ -289,9 +277,7 @@ def segment_summary(table: pd.DataFrame, rules: SegmentRules, lang: str = "en") 
     out.insert(3, "revenue_share", out["revenue"] / total if total > 0 else np.nan)
     out.index.name = "segment"
     out = out.reset_index()
-    out.insert(1, "label", [rules.text(s, "label", lang) for s in out["segment"]])
     out["r_of_4r"] = [rules[s].r_of_4r for s in out["segment"]]
-    out["programme"] = [rules.text(s, "programme", lang) for s in out["segment"]]
     return out
 
 
