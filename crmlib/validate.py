@@ -51,8 +51,9 @@ RETURNS_POLICIES = ("net", "quarantine")
 
 CANONICAL_TRANSACTIONS = pa.DataFrameSchema(
     {
-        # text columns are checked as objects (pandera's `str` dtype check visits every element)
-        "customer_id": pa.Column(object, pa.Check.str_length(min_value=1)),
+        # text columns are checked as objects (pandera's `str` dtype check visits every element);
+        # "not empty" compares in C, where str_length would measure 10 million strings in Python
+        "customer_id": pa.Column(object, pa.Check.ne("")),
         "order_id": pa.Column(object, nullable=True, required=False),
         "date": pa.Column("datetime64[ns]"),
         "amount": pa.Column(float, pa.Check(np.isfinite, element_wise=False)),
@@ -161,7 +162,7 @@ def validate_transactions(raw: ReadResult, columns: dict | None = None, dayfirst
     _refuse_unusable(rules, reason, text, mapping, frame[LINE_COLUMN], path, as_of)
 
     kept = _canonical(text, dates, amount, is_return, frame[LINE_COLUMN], ~rejected_mask)
-    CANONICAL_TRANSACTIONS.validate(kept)
+    CANONICAL_TRANSACTIONS.validate(kept, inplace=True)  # checks only: no copy of the table
     rejected = frame.loc[rejected_mask, original].copy()
     rejected.insert(0, "reason", reason[rejected_mask].astype(str))
     rejected.insert(0, "line", frame.loc[rejected_mask, LINE_COLUMN])

@@ -202,3 +202,18 @@ def test_duplicate_and_zero_rules_can_be_switched_off(messy):
     assert data.report["rows_kept"] == 5 + 2  # the duplicate INV9 line and the zero INV10 line kept
     with pytest.raises(InputError, match="reject_dupes"):
         load_data(messy, validation_rules={"reject_dupes": False})
+
+
+def test_the_schema_refuses_what_the_rules_must_have_quarantined():
+    """The pandera contract of the kept table: no empty customer id, finite amounts, unique lines."""
+    import numpy as np
+    import pandera.errors
+
+    from crmlib.validate import CANONICAL_TRANSACTIONS
+
+    good = pd.DataFrame({"customer_id": ["007", "008"], "date": pd.to_datetime(["2024-01-02", "2024-01-03"]),
+                         "amount": [10.0, 20.0], "is_return": [False, False], "line": [2, 3]})
+    assert CANONICAL_TRANSACTIONS.validate(good, inplace=True) is good
+    for column, values in {"customer_id": ["007", ""], "amount": [10.0, np.inf], "line": [2, 2]}.items():
+        with pytest.raises(pandera.errors.SchemaError):
+            CANONICAL_TRANSACTIONS.validate(good.assign(**{column: values}))

@@ -75,10 +75,18 @@ class Classified:
                               returns_policy=self.plan.returns_policy)
 
     def result(self) -> v.ValidationResult:
-        """The :class:`~crmlib.validate.ValidationResult` of the reference, built from the backend's tables."""
-        kept = v.canonical_dtypes(self.kept().to_pandas())
+        """The :class:`~crmlib.validate.ValidationResult` of the reference, built from the backend's tables.
+
+        The backend is closed first (its copy of the export is freed), and the kept table becomes
+        pandas column by column, each Arrow column released once converted: the peak stays near
+        one copy of the kept rows.
+        """
+        kept_table = self.kept()
         rejected, amounts = self.rejected()
-        v.CANONICAL_TRANSACTIONS.validate(kept)
+        self.db.close()
+        kept = v.canonical_dtypes(kept_table.to_pandas(split_blocks=True, self_destruct=True))
+        del kept_table  # emptied by self_destruct
+        v.CANONICAL_TRANSACTIONS.validate(kept, inplace=True)
         return v.ValidationResult(transactions=kept, rejected=rejected,
                                   report=self.report(kept, rejected, amounts))
 

@@ -83,9 +83,16 @@ def classified_sql(plan: Plan) -> str:
     if plan.cancel_order_prefix and "order_id" in m:
         prefix = plan.cancel_order_prefix
         cancelled += f" OR COALESCE(SUBSTR({t['order_id']}, 1, {len(prefix)}) = {literal(prefix)}, FALSE)"
-    originals = ", ".join(f"s.{quote(c)}" for c in plan.original)
-    duplicate = (f"ROW_NUMBER() OVER (PARTITION BY {originals} ORDER BY s._line) > 1"
-                 if plan.reject_duplicates else "FALSE")
+    duplicates, duplicate = "", "FALSE"
+    if plan.reject_duplicates:
+        # a line repeating an earlier line's text in every column: grouped (a window over every
+        # row would sort them all, and spill to disk on big exports); NULLs compare equal as in GROUP BY
+        originals = ", ".join(quote(c) for c in plan.original)
+        duplicates = (f", dups AS (\n  SELECT {originals}, MIN(_line) AS first FROM raw GROUP BY ALL "
+                      "HAVING COUNT(*) > 1\n)")
+        joins.insert(0, "LEFT JOIN dups AS g ON " + " AND ".join(
+            f"g.{quote(c)} IS NOT DISTINCT FROM s.{quote(c)}" for c in plan.original))
+        duplicate = "COALESCE(s._line > g.first, FALSE)"
     empty = " AND ".join(f"{t[n]} = ''" for n in m)
     future = (f"p.{_c('date')} >= CAST({literal(plan.as_of_next.strftime('%Y-%m-%d %H:%M:%S'))} AS TIMESTAMP)"
               if plan.as_of_next is not None else "FALSE")
@@ -110,7 +117,7 @@ def classified_sql(plan: Plan) -> str:
     return f"""
 WITH s AS (
   SELECT _line, {', '.join(quote(c) for c in plan.original)}, {texts} FROM raw
-), u AS (
+){duplicates}, u AS (
   SELECT s._line, {', '.join(keep)}, d.value AS {_c('date')}, COALESCE(d.out_of_range, FALSE) AS {_c('oor')},
          {parsed} AS {_c('amount0')},
          {quantity} AS {_c('quantity')},
