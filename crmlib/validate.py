@@ -176,9 +176,11 @@ def validate_transactions(raw: ReadResult, columns: dict | None = None, dayfirst
 
 
 def build_report(kept: pd.DataFrame, rejected: pd.DataFrame, rejected_amounts: np.ndarray, *, path: Path,
-                 mapping: dict, delimiter, encoding, decimal, dayfirst, as_of, returns_policy: str) -> dict:
+                 mapping: dict, delimiter, encoding, decimal, dayfirst, as_of, returns_policy: str,
+                 customers_kept: int | None = None) -> dict:
     """The reconciling report of one validation (``rows_in = rows_kept + rows_rejected``), from the kept
-    table, the quarantine (file order) and the parsed amount of each quarantined row (NaN if none)."""
+    table, the quarantine (file order) and the parsed amount of each quarantined row (NaN if none).
+    ``customers_kept``: the distinct customers when an engine has counted them already."""
     counts = rejected["reason"].value_counts()
     plausible = rejected_amounts[np.abs(rejected_amounts) <= MAX_ABS_AMOUNT]
     return {
@@ -192,7 +194,7 @@ def build_report(kept: pd.DataFrame, rejected: pd.DataFrame, rejected_amounts: n
         "returns_policy": returns_policy,
         "returns_kept": int(kept["is_return"].sum()),
         "returns_amount_kept": round(float(kept.loc[kept["is_return"], "amount"].sum()), 2),
-        "customers_kept": int(kept["customer_id"].nunique()),
+        "customers_kept": int(kept["customer_id"].nunique()) if customers_kept is None else int(customers_kept),
         "date_min": kept["date"].min().isoformat() if len(kept) else None,
         "date_max": kept["date"].max().isoformat() if len(kept) else None,
         "as_of_date": as_of.date().isoformat() if as_of is not None else None,

@@ -180,6 +180,11 @@ def unusable_sql(plan: Plan) -> str:
             f"FROM classified AS c JOIN raw AS r ON r._line = c._line ORDER BY c._line")
 
 
+def customers_kept_sql() -> str:
+    """One row: the number of distinct customer ids among the kept rows."""
+    return f"SELECT COUNT(DISTINCT {_c('t_customer_id')}) FROM classified WHERE {_c('reason')} IS NULL"
+
+
 def all_rejected_sql() -> str:
     """One row, TRUE when no non-empty row is kept (then the validation must refuse the file)."""
     return (f"SELECT COUNT(*) = 0 FROM classified WHERE NOT {_c('empty')} AND {_c('reason')} IS NULL")
