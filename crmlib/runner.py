@@ -122,8 +122,7 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
     out_root = Path(out_root) if out_root else paths.OUTPUTS_DIR
 
     started = time.time()
-    jobs = 1 if stop_on_error else max(1, jobs or default_jobs())
-    with RunFolder(out_root, run_name) as folder, _run_environment(folder.work_dir, jobs):
+    with RunFolder(out_root, run_name) as folder, _run_environment(folder.work_dir):
         say_removed(folder.removed_partials)
         work_dir, final_dir = folder.work_dir, folder.final_dir
         stages = RunProgress(progress, [nb.stem for nb in chosen], previous_seconds(final_dir))
@@ -382,32 +381,16 @@ def _write_index(work_dir: Path, result: RunResult, report: dict, settings: dict
 
 
 @contextmanager
-def _run_environment(work_dir: Path, jobs: int):
-    """While a run works: notebooks read the run's validated data (validate once) and each of
-    the ``jobs`` kernels computes on its share of the cores (:func:`kernel_threads`); on leaving,
+def _run_environment(work_dir: Path):
+    """While a run works: notebooks read the run's validated data (validate once); on leaving,
     no PDF is still being written into the folder and the environment is as it was."""
-    settings = {validated.RUN_DIR_ENV: str((work_dir / "validation").resolve())}
-    settings.update(kernel_threads(jobs))
-    previous = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
+    previous = os.environ.get(validated.RUN_DIR_ENV)
+    os.environ[validated.RUN_DIR_ENV] = str((work_dir / "validation").resolve())
     try:
         yield
     finally:
         PDF_PRINTER.finish()
-        for name, value in previous.items():
-            _restore_env(name, value)
-
-
-#: The thread-pool sizes of OpenMP (scikit-learn's k-means) and the BLAS libraries numpy uses.
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-def kernel_threads(jobs: int) -> dict[str, str]:
-    """Thread-pool sizes for kernels running ``jobs`` at a time: the cores shared out, so two
-    kernels on two cores do not each start two threads and fight for them (k-selection on the
-    sample: 10.5 s with two threads against 7.9 s with one). Sizes the user set are kept."""
-    share = str(max(1, (os.cpu_count() or 1) // max(1, jobs)))
-    return {name: os.environ.get(name, share) for name in THREAD_VARIABLES}
+        _restore_env(validated.RUN_DIR_ENV, previous)
 
 
 def _restore_env(name: str, value: str | None) -> None:

@@ -332,15 +332,3 @@ def test_side_by_side_notebooks_run_in_the_notebooks_folder_and_leave_the_caller
     for name in ("01_a", "02_b", "03_c"):
         recorded = json.loads((result.run_dir / name / "results.json").read_text())["cwd"]
         assert os.path.realpath(recorded) == os.path.realpath(folder)
-
-
-def test_kernels_side_by_side_share_the_cores_and_keep_the_users_setting(monkeypatch):
-    from crmlib import runner
-
-    monkeypatch.setattr(runner.os, "cpu_count", lambda: 8)
-    for name in runner.THREAD_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    assert runner.kernel_threads(2) == {name: "4" for name in runner.THREAD_VARIABLES}
-    assert runner.kernel_threads(16)["OMP_NUM_THREADS"] == "1"
-    monkeypatch.setenv("OMP_NUM_THREADS", "3")
-    assert runner.kernel_threads(2)["OMP_NUM_THREADS"] == "3"
