@@ -21,23 +21,24 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-import nbformat
-import papermill
-from papermill.exceptions import PapermillExecutionError
+# jsonschema, under nbformat, builds a Lark grammar at import for its optional "iri" format check
+# (2.4 s of every run's start-up); notebook schemas check no formats, so the runner does without it.
+sys.modules.setdefault("rfc3987_syntax", None)
+
+import nbformat  # noqa: E402
+import papermill  # noqa: E402
+from papermill.exceptions import PapermillExecutionError  # noqa: E402
 
 from crmlib import kernels, paths, validated
 from crmlib.data import load_data
 from crmlib.io import InputError
-from crmlib.ltv.segment_value import SEGMENT_SOURCES
 from crmlib.outputs import dumps
 from crmlib.notebook_params import Parameter, declared_parameters, discover_notebooks, parameter_schema
 from crmlib.params import check_known, check_run_name, check_values, safe_run_name
 from crmlib.progress import RunProgress, previous_seconds
-from crmlib.present.deck import write_deck
-from crmlib.present.hub import write_hub
 from crmlib.present.pdf import PRINTER as PDF_PRINTER
-from crmlib.present.report import export_report, run_context
 from crmlib.run_folder import RunFolder, say_removed
+from crmlib.run_tables import READS_FROM
 from crmlib.validate import write_validation
 
 KERNEL_NAME = "python3"
@@ -45,8 +46,6 @@ PATH_KEYS = ("transactions", "customers")
 LOAD_KEYS = ("columns", "customer_columns", "dayfirst", "decimal", "delimiter", "as_of_date",
              "returns_policy", "cancel_order_prefix", "validation_rules", "engine", "spark_master")
 _EXPORTING = threading.Lock()
-#: Notebooks that read other notebooks' tables of the same run: 05 values the RFM segments and clusters.
-READS_FROM = {"05_ltv_scenarios": tuple(folder for folder, _, _ in SEGMENT_SOURCES.values())}
 VERSIONED = ("crmlib", "pandas", "numpy", "scipy", "scikit-learn", "matplotlib", "seaborn",
              "papermill", "nbconvert", "pandera", "duckdb", "lifelines")
 
@@ -146,6 +145,7 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
                 passed["output_dir"] = str((work_dir / notebook.stem).resolve())
             return _execute(notebook, work_dir / notebook.stem, passed, False, notebooks_dir)
 
+        threading.Thread(target=_import_exporters, name="import-exporters", daemon=True).start()
         outcomes = run_in_parallel(chosen, execute, jobs=jobs, stop_on_error=stop_on_error,
                                    starting=lambda nb, i: stages.starting(i, len(chosen), nb.stem),
                                    finished=lambda nb, outcome: _finished(stages, work_dir, nb, outcome))
@@ -327,9 +327,25 @@ def _execute(notebook: Path, out_dir: Path, parameters: dict, progress: bool,
     return NotebookResult(notebook.stem, status, round(time.time() - start, 2), error)
 
 
+def _import_exporters() -> None:
+    """Import the report, PDF, deck and hub writers while the first kernels compute (about 2 s
+    the run would otherwise spend before its first notebook starts)."""
+    import crmlib.present.deck  # noqa: F401
+    import crmlib.present.hub  # noqa: F401
+    import crmlib.present.report  # noqa: F401
+    from crmlib.present import pdf
+
+    try:
+        pdf.load_weasyprint()
+    except pdf.PdfUnavailable:
+        pass  # said once per report when its PDF is asked for
+
+
 def _export_html(notebook_path: Path, html_path: Path) -> None:
     """The designed, self-contained report (no code, no prompts) and its PDF print; generated
     Markdown is disarmed there (:func:`crmlib.markup.disarm_html`)."""
+    from crmlib.present.report import export_report
+
     export_report(notebook_path, html_path)
     PDF_PRINTER.submit(html_path)  # printed while the next notebook runs; awaited in _write_index
 
@@ -375,6 +391,10 @@ def _write_manifest(work_dir: Path, settings: dict, result: RunResult, started: 
 def _write_index(work_dir: Path, result: RunResult, report: dict, settings: dict) -> None:
     """The reports' PDFs (awaited), the run's slide deck and its hub page ``index.html``."""
     PDF_PRINTER.finish()
+    from crmlib.present.deck import write_deck
+    from crmlib.present.hub import write_hub
+    from crmlib.present.report import run_context
+
     context = run_context(settings, report)
     write_deck(work_dir, result.notebooks, report, context)
     write_hub(work_dir, result.notebooks, report, context)

@@ -219,7 +219,7 @@ class BetaGeoModel(RepeatPurchaseModel):
 #: Above this z = t / (alpha + T + t) the series needs too many terms: use scipy's hyp2f1.
 _SERIES_MAX_Z = 0.95
 _SERIES_MIN_ROWS = 64
-_BLOCK = 16_384  # rows per Horner pass (stays in cache)
+_BLOCK = 16_384  # values per Horner pass (stays in cache)
 
 
 def _count_coefficients(r, a, b, c, n_terms):
@@ -244,11 +244,17 @@ def _count_coefficients(r, a, b, c, n_terms):
 def _alive_counts(r, alpha, a, b, x, T, times):
     """E[Y(t) | alive at T, x] for each t in ``times``: array (len(times), customers).
 
-    Grouped by frequency, a power series in z = t/(alpha+T+t) with shared coefficients
-    (Horner); tiny groups and z above 0.95 go to :func:`_expected_count` (scipy hyp2f1).
-    A horizon of 0 expects 0 purchases.
+    Grouped by frequency, a power series in z = t/(alpha+T+t) with shared coefficients,
+    evaluated by Horner for every time at once; tiny groups and z above 0.95 go to
+    :func:`_expected_count` (scipy hyp2f1). A horizon of 0 expects 0 purchases.
     """
     out = np.zeros((times.size, x.size))
+    positive = np.flatnonzero(times > 0)  # nothing can happen in no time (and the series has no terms)
+    if positive.size == 0:
+        return out
+    t = times[positive][:, None]
+    t_max = float(t.max())
+    block_rows = max(1024, _BLOCK // positive.size)  # rows x times per Horner pass stay in cache
     order = np.lexsort((T, x))  # by frequency, then age: z is monotone within a group
     xs, Ts = x[order], T[order]
     starts = np.concatenate([[0], np.flatnonzero(np.diff(xs)) + 1, [xs.size]])
@@ -256,30 +262,23 @@ def _alive_counts(r, alpha, a, b, x, T, times):
     for lo, hi in zip(starts[:-1], starts[1:]):
         xv = xs[lo]
         c = a + b + xv - 1.0
-        z_top = float(times.max() / (alpha + Ts[lo] + times.max()))
-        if hi - lo < _SERIES_MIN_ROWS or z_top > _SERIES_MAX_Z:
-            for i, t in enumerate(times):
-                if t > 0:
-                    out[i, order[lo:hi]] = _expected_count(r, alpha + Ts[lo:hi], a, b + xv, xv, t)
+        if hi - lo < _SERIES_MIN_ROWS or t_max / (alpha + Ts[lo] + t_max) > _SERIES_MAX_Z:
+            out[np.ix_(positive, order[lo:hi])] = _expected_count(r, alpha + Ts[lo:hi][None, :], a, b + xv, xv, t)
             continue
         q = _count_coefficients(r, a, b, c, 800)
         abs_q = np.abs(q)
-        for block in range(lo, hi, _BLOCK):  # cache-sized blocks, each with its own length
-            Tb = Ts[block:min(block + _BLOCK, hi)]
-            rows = order[block:block + Tb.size]
-            for i, t in enumerate(times):
-                if t <= 0:
-                    continue  # nothing can happen in no time (and the series has no terms)
-                z = t / (alpha + Tb + t)
-                size = abs_q * (t / (alpha + Tb[0] + t)) ** powers
-                keep = np.nonzero(size > 1e-16 * size.max())[0]
-                n_terms = max(int(keep[-1]), 1)
-                acc = np.full_like(z, q[n_terms])
-                for k in range(n_terms - 1, 0, -1):
-                    acc *= z
-                    acc += q[k]
+        for block in range(lo, hi, block_rows):  # cache-sized blocks, each with its own length
+            Tb = Ts[block:min(block + block_rows, hi)]
+            z = t / (alpha + Tb[None, :] + t)
+            size = abs_q * (t_max / (alpha + Tb[0] + t_max)) ** powers  # the block's largest z
+            keep = np.nonzero(size > 1e-16 * size.max())[0]
+            n_terms = max(int(keep[-1]), 1)
+            acc = np.full_like(z, q[n_terms])
+            for k in range(n_terms - 1, 0, -1):
                 acc *= z
-                out[i, rows] = acc * -c
+                acc += q[k]
+            acc *= z
+            out[np.ix_(positive, order[block:block + Tb.size])] = acc * -c
     return out
 
 

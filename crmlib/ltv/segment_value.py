@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from crmlib.run_tables import SEGMENT_SOURCES  # noqa: F401 (re-exported)
 from crmlib.ltv.predict import clv_interval, expected_purchases_in_days, next_purchase_date
 
 #: Columns of :func:`customer_value`'s table.
@@ -44,16 +45,6 @@ def customer_value(summary: pd.DataFrame, transaction_model, spend_model, as_of,
     return table.reset_index()[list(CUSTOMER_VALUE_COLUMNS)]
 
 
-#: Where each kind of segment comes from: the notebook's folder, tables to look at first
-#: (then any other CSV), and the columns naming the segment, best first (several columns
-#: are joined: cluster "1" with persona "Loyal big spenders" -> "1 · Loyal big spenders").
-SEGMENT_SOURCES = {
-    "rfm": ("02_rfm_segmentation", ("rfm_segments", "customer_segments", "segments", "rfm_customers",
-                                    "customers"),
-            (("segment",), ("rfm_segment",), ("segment_name",))),
-    "cluster": ("03_kmeans_clustering", ("clusters", "customer_clusters", "cluster_assignments"),
-                (("cluster", "persona"), ("persona",), ("cluster_name",), ("cluster",))),
-}
 
 #: Segment name given to customers with a CLV but no segment in the table.
 NO_SEGMENT = "(no segment)"

@@ -29,7 +29,8 @@ def _offline_fetcher(weasyprint):
     return fetch
 
 
-def _weasyprint():
+def load_weasyprint():
+    """The weasyprint module, or :class:`PdfUnavailable` saying how to install it."""
     try:
         import weasyprint
     except (ImportError, OSError) as err:  # OSError: the Pango libraries are not installed
@@ -43,7 +44,7 @@ def write_pdf(html_path: Path, pdf_path: Path | None = None) -> Path:
     """Print ``html_path`` to ``pdf_path`` (default: ``report.pdf`` beside it); returns the PDF path."""
     html_path = Path(html_path)
     pdf_path = Path(pdf_path) if pdf_path else html_path.with_name(PDF_NAME)
-    weasyprint = _weasyprint()
+    weasyprint = load_weasyprint()
     document = weasyprint.HTML(string=html_path.read_text(encoding="utf-8"), base_url=None,
                                url_fetcher=_offline_fetcher(weasyprint)).render()
     document.write_pdf(pdf_path)
