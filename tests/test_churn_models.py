@@ -182,3 +182,32 @@ def test_survival_segment_must_be_a_customers_column():
     assert survival.segments(durations, customers, "city").tolist() == ["Bandung", "Medan"]
     with pytest.raises(InputError, match="churn_survival_segment = 'kota'.*city"):
         survival.segments(durations, customers, "kota")
+
+
+def test_permutation_importance_is_scikit_learns_scored_in_batches():
+    """Same shuffles, same AUC drops as sklearn.inspection.permutation_importance (its own
+    function is the reference), for a pipeline with a categorical column and missing values."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.inspection import permutation_importance
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from crmlib.churn.explain import permutation_importance_table
+
+    rng = np.random.default_rng(3)
+    n = 600
+    X = pd.DataFrame({"recency_days": rng.exponential(60, n), "frequency": rng.poisson(3, n).astype(float),
+                      "main_channel": rng.choice(["store", "web", "whatsapp"], n)})
+    X.loc[::17, "frequency"] = np.nan
+    y = (X["recency_days"] + rng.normal(0, 30, n) > 60).astype(int).to_numpy()
+    model = make_pipeline(ColumnTransformer([("c", OneHotEncoder(handle_unknown="ignore"), ["main_channel"])],
+                                            remainder="passthrough"),
+                          HistGradientBoostingClassifier(max_iter=30, random_state=0)).fit(X, y)
+    got = permutation_importance_table(model, X, y, n_repeats=4, random_state=7).set_index("feature")
+    expected = permutation_importance(model, X, y, scoring="roc_auc", n_repeats=4, random_state=7)
+    np.testing.assert_allclose(got.loc[list(X.columns), "importance"], expected.importances_mean, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got.loc[list(X.columns), "importance_sd"], expected.importances_std, rtol=0, atol=1e-12)
+    assert got["importance"].idxmax() == "recency_days"
