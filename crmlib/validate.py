@@ -2,16 +2,16 @@
 
 Every input row ends up in exactly one of the two tables: ``rows_in = rows_kept + rows_rejected``.
 A row failing several rules is rejected once, for the first rule in :data:`REASONS` order.
-The kept table is checked against the pandera schema :data:`CANONICAL_TRANSACTIONS`.
+The kept table is checked against the pandera schema ``CANONICAL_TRANSACTIONS`` (:func:`canonical_schema`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from crmlib.io import (CUSTOMER_ALIASES, DATE_YEARS, LINE_COLUMN, TRANSACTION_ALIASES, InputError,
                        ReadResult, dates_out_of_range, detect_dayfirst, detect_decimal, map_unique,
@@ -49,23 +49,35 @@ DEFAULT_RETURN_STATUSES = ("retur", "dikembalikan", "pengembalian", "returned", 
                            "refunded")
 RETURNS_POLICIES = ("net", "quarantine")
 
-CANONICAL_TRANSACTIONS = pa.DataFrameSchema(
-    {
-        # text columns are checked as objects (pandera's `str` dtype check visits every element);
-        # "not empty" compares in C, where str_length would measure 10 million strings in Python
-        "customer_id": pa.Column(object, pa.Check.ne("")),
-        "order_id": pa.Column(object, nullable=True, required=False),
-        "date": pa.Column("datetime64[ns]"),
-        "amount": pa.Column(float, pa.Check(np.isfinite, element_wise=False)),
-        "quantity": pa.Column(float, nullable=True, required=False),
-        "category": pa.Column(object, nullable=True, required=False),
-        "channel": pa.Column(object, nullable=True, required=False),
-        "is_return": pa.Column(bool),
-        "line": pa.Column("int64", pa.Check.ge(1), unique=True),
-    },
-    strict=True,
-    name="canonical transactions",
-)
+@cache
+def canonical_schema():
+    """The pandera schema of the kept transactions (built on first use: pandera costs a notebook's
+    kernel half a second to import, and the notebooks of a run read rows validated already)."""
+    import pandera.pandas as pa
+
+    return pa.DataFrameSchema(
+        {
+            # text columns are checked as objects (pandera's `str` dtype check visits every element);
+            # "not empty" compares in C, where str_length would measure 10 million strings in Python
+            "customer_id": pa.Column(object, pa.Check.ne("")),
+            "order_id": pa.Column(object, nullable=True, required=False),
+            "date": pa.Column("datetime64[ns]"),
+            "amount": pa.Column(float, pa.Check(np.isfinite, element_wise=False)),
+            "quantity": pa.Column(float, nullable=True, required=False),
+            "category": pa.Column(object, nullable=True, required=False),
+            "channel": pa.Column(object, nullable=True, required=False),
+            "is_return": pa.Column(bool),
+            "line": pa.Column("int64", pa.Check.ge(1), unique=True),
+        },
+        strict=True,
+        name="canonical transactions",
+    )
+
+
+def __getattr__(name: str):
+    if name == "CANONICAL_TRANSACTIONS":  # the schema under its documented name
+        return canonical_schema()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 #: Column dtypes of the canonical transactions (the schema's order).
@@ -162,7 +174,7 @@ def validate_transactions(raw: ReadResult, columns: dict | None = None, dayfirst
     _refuse_unusable(rules, reason, text, mapping, frame[LINE_COLUMN], path, as_of)
 
     kept = _canonical(text, dates, amount, is_return, frame[LINE_COLUMN], ~rejected_mask)
-    CANONICAL_TRANSACTIONS.validate(kept, inplace=True)  # checks only: no copy of the table
+    canonical_schema().validate(kept, inplace=True)  # checks only: no copy of the table
     rejected = frame.loc[rejected_mask, original].copy()
     rejected.insert(0, "reason", reason[rejected_mask].astype(str))
     rejected.insert(0, "line", frame.loc[rejected_mask, LINE_COLUMN])
