@@ -389,14 +389,15 @@ def _write_manifest(work_dir: Path, settings: dict, result: RunResult, started: 
 
 
 def _write_index(work_dir: Path, result: RunResult, report: dict, settings: dict) -> None:
-    """The reports' PDFs (awaited), the run's slide deck and its hub page ``index.html``."""
-    PDF_PRINTER.finish()
+    """The run's slide deck (while the last PDFs print), then, once they are written, its hub
+    page ``index.html``, which links them."""
     from crmlib.present.deck import write_deck
     from crmlib.present.hub import write_hub
     from crmlib.present.report import run_context
 
     context = run_context(settings, report)
     write_deck(work_dir, result.notebooks, report, context)
+    PDF_PRINTER.finish()
     write_hub(work_dir, result.notebooks, report, context)
 
 

@@ -205,3 +205,13 @@ def test_a_title_opening_with_a_count_keeps_it_in_the_contents():
     toc = page[page.index('<nav '):page.index("</nav>")]
     assert '<span class="toc-number">1</span> Call 424 customers now' in toc
     assert "125 high-value customers slipped" in toc  # the count is not taken for a section number
+
+
+def test_a_style_repeated_by_every_table_appears_once():
+    from crmlib.present.report import _without_repeated_styles
+
+    table = "<style>.crm-table{margin:0}</style><table class=\"crm-table\"><tr><td>N</td></tr></table>"
+    body = "<style>body{}</style>" + table.replace("N", "1") + "<p>text</p>" + table.replace("N", "2") + "<style>h1{}</style>"
+    kept = _without_repeated_styles(body)
+    assert kept.count("<style>.crm-table{margin:0}</style>") == 1 and kept.count("<style>") == 3
+    assert "<td>1</td>" in kept and "<td>2</td>" in kept and kept.index("crm-table{") < kept.index("<td>1</td>")
