@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import zipfile
 import math
 import re
 from pathlib import Path, PurePath
@@ -121,6 +122,28 @@ def dumps(value, sort_keys: bool = True) -> str:
                       allow_nan=False) + "\n"
 
 
+#: The date written into ``.xlsx`` packages (document properties and zip entries).
+PACKAGE_DATE = dt.datetime(1980, 1, 1)
+
+
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _reproducible_package(path: Path) -> None:
+    """Rewrite an ``.xlsx`` package with no clock in it: every zip entry, and the "modified"
+    property openpyxl stamps at save, dated :data:`PACKAGE_DATE` (the zip format's first day),
+    so the same tables give the same bytes whenever they are written."""
+    stamp = PACKAGE_DATE.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(path) as archive:
+        entries = [(info.filename, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w") as archive:
+        for filename, data in entries:
+            if filename == "docProps/core.xml":
+                data = _MODIFIED.sub(rb"\g<1>" + stamp + rb"\g<2>", data)
+            archive.writestr(zipfile.ZipInfo(filename, date_time=PACKAGE_DATE.timetuple()[:6]), data,
+                             compress_type=zipfile.ZIP_DEFLATED)
+
+
 class ReportOutput:
     """A notebook's output folder: ``results.json`` plus CSV/XLSX tables.
 
@@ -148,6 +171,8 @@ class ReportOutput:
             for sheet, frame in sheets.items():
                 clean = "".join(c for c in str(sheet) if c not in "[]:*?/\\")[:31] or "sheet"
                 neutralise_frame(frame).to_excel(writer, sheet_name=clean, index=False)
+            writer.book.properties.created = PACKAGE_DATE
+        _reproducible_package(path)
         return path
 
     def results(self, values: dict) -> None:

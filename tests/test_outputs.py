@@ -127,3 +127,19 @@ def test_neutralise_frame_keeps_index_and_dtypes():
     assert out.index.tolist() == ["'=a", "b"] and out.index.name == "segment"
     assert out["n"].dtype == frame["n"].dtype
     assert math.isclose(neutralise_frame(pd.DataFrame({"x": [1.5]}))["x"].iloc[0], 1.5)
+
+
+def test_xlsx_written_twice_is_the_same_file(tmp_path):
+    import time
+
+    import openpyxl
+
+    from crmlib.outputs import PACKAGE_DATE, ReportOutput
+
+    frame = pd.DataFrame({"customer_id": ["007", "008"], "amount": [1.5, 2.0]})
+    first = ReportOutput(tmp_path / "a").excel({"Champions": frame}, "lists").read_bytes()
+    time.sleep(1.1)  # the zip format dates entries to 2 s, openpyxl stamps "modified" to 1 s
+    second = ReportOutput(tmp_path / "b").excel({"Champions": frame}, "lists").read_bytes()
+    assert first == second
+    book = openpyxl.load_workbook(tmp_path / "b" / "lists.xlsx")
+    assert book.properties.modified == PACKAGE_DATE and book["Champions"]["A2"].value == "007"
