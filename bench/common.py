@@ -9,23 +9,26 @@ import time
 from pathlib import Path
 
 
-def _child(queue, func, args, kwargs):
+def _child(queue, func, args, kwargs, after):
     start = time.perf_counter()
     value = func(*args, **kwargs)
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put((seconds, peak_mb, value))
+    queue.put((seconds, peak_mb, after(value) if after else value))
 
 
-def measure(func, *args, **kwargs) -> dict:
+def measure(func, *args, after=None, **kwargs) -> dict:
     """Run ``func`` in a forked child; return its wall seconds, peak RSS (MB) and return value.
+
+    ``after(value)``, when given, turns the value into what is sent back (a fingerprint of a
+    big table, say) once the time and the peak are taken: it is not measured.
 
     The child starts from the parent's memory, so peak RSS includes what the parent held:
     build inputs lazily inside ``func`` (or from a file) when memory matters.
     """
     ctx = mp.get_context("fork")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(queue, func, args, kwargs))
+    proc = ctx.Process(target=_child, args=(queue, func, args, kwargs, after))
     proc.start()
     seconds, peak_mb, value = queue.get()
     proc.join()

@@ -9,6 +9,7 @@ from sklearn.metrics import roc_auc_score
 from crmlib.data import load_data
 from crmlib.params import load_params
 from crmlib.paths import PROJECT_ROOT
+from crmlib.present.numbers import format_date
 
 TEST_CUTOFF = pd.Timestamp("2024-10-02")        # 2024-12-31 − 90 days
 AS_OF = pd.Timestamp("2024-12-31")
@@ -101,3 +102,18 @@ def test_scores_today_and_winback_list(run, purchase_days):
     shown = winback["customer_id"].head(10)
     phones = raw.set_index(raw["ID Pelanggan"].str.strip())["No HP"].reindex(shown).dropna()
     assert len(phones) > 0 and not any(p.strip() in html for p in phones)   # masked only
+
+
+def test_the_appendix_shows_the_parameters_the_run_was_given(run):
+    """The appendix reads each parameter's value, not a notebook variable reusing its name (the
+    churn features once overwrote `columns`); the backtest cutoffs are dates in the language."""
+    import re
+
+    folder, results, params = run
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    cells = re.findall(r'<td class="txt">([^<]*)</td><td class="txt">([^<]*)</td>', page)
+    given = dict(cells)
+    assert given["columns"] == "–" or params.get("columns")
+    assert "recency_days" not in given["columns"]
+    first_cutoff = pd.Timestamp(results["cutoffs"][0])
+    assert format_date(first_cutoff, "id") in page and results["cutoffs"][0] not in page

@@ -59,6 +59,21 @@ def test_a_generated_export_on_spark(session, tmp_path):
     assert got.report["customers_kept"] > 1_900 and got.report["rejected_by_reason"]
 
 
+def test_line_numbers_follow_the_file_across_partitions(session, tmp_path):
+    """An export read in many partitions (32 KB each here) keeps every row's line in the file."""
+    path = write_export(tmp_path / "export.csv", customers=500, lines=5_000, seed=5)
+    previous = session.conf.get("spark.sql.files.maxPartitionBytes")
+    session.conf.set("spark.sql.files.maxPartitionBytes", str(32 * 1024))
+    try:
+        raw, *_ = spark.read_raw(session, str(path))
+        assert raw.rdd.getNumPartitions() > 5
+        assert_same_downstream(path, as_of_date=AS_OF)
+    finally:
+        session.conf.set("spark.sql.files.maxPartitionBytes", previous)
+    lines = sorted(row["_line"] for row in raw.select("_line").collect())
+    assert lines == list(range(2, 2 + 5_000))
+
+
 def test_parquet_on_spark_and_through_load_data(session, tmp_path, monkeypatch):
     monkeypatch.setenv("CRM_CACHE_DIR", str(tmp_path / "cache"))
     frame = pd.read_csv(paths.SAMPLE_DIR / "transactions.csv", sep=";", dtype=str, keep_default_na=False)

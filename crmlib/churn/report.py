@@ -10,14 +10,13 @@ METRICS = ("roc_auc", "pr_auc", "brier", "top_decile_lift")
 
 
 def population_table(result: BacktestResult) -> pd.DataFrame:
-    """Per cutoff: role (train/test), customers, active, lapsed and churn rate in the horizon."""
+    """Per cutoff (a date): role (train/test), customers, active, lapsed and churn rate in the horizon."""
     both = pd.concat([result.train, result.test], ignore_index=True)
     table = both.groupby("cutoff").agg(customers=("customer_id", "size"),
                                        active=("status", lambda s: int((s == "active").sum())),
                                        churn_rate=("churned", "mean")).reset_index()
     table["lapsed"] = table["customers"] - table["active"]
     table["role"] = np.where(table["cutoff"] == result.test_cutoff, "test", "train")
-    table["cutoff"] = table["cutoff"].dt.strftime("%Y-%m-%d")
     return table[["cutoff", "role", "customers", "active", "lapsed", "churn_rate"]]
 
 

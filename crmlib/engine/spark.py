@@ -79,7 +79,6 @@ def read_raw(spark, path: str, delimiter: str | None = None, encoding: str | Non
     quoted line breaks); the delimiter is detected from a local file, else give ``delimiter``.
     """
     from pyspark.sql import functions as F
-    from pyspark.sql.types import LongType, StructField, StructType
 
     name = Path(str(path)).name
     if str(path).lower().endswith(".parquet"):
@@ -108,9 +107,28 @@ def read_raw(spark, path: str, delimiter: str | None = None, encoding: str | Non
                              "blank; engine spark reads one record per line: use engine: duckdb.")
     columns = list(frame.columns)
     frame = frame.select([F.coalesce(F.col(f"`{c}`"), F.lit("")).alias(c) for c in columns])
-    schema = StructType(frame.schema.fields + [StructField(LINE_COLUMN, LongType(), False)])
-    numbered = frame.rdd.zipWithIndex().map(lambda pair: (*pair[0], pair[1] + first))
-    return spark.createDataFrame(numbered, schema), columns, delimiter, encoding
+    return with_line_numbers(frame, first), columns, delimiter, encoding
+
+
+def with_line_numbers(frame, first: int):
+    """``frame`` with ``_line``: ``first`` for its first row, then one more per row, in file order.
+
+    Computed on the cluster (no row passes through Python): each row's place in its partition
+    (``monotonically_increasing_id`` holds it in its low 33 bits) plus the rows of the partitions
+    before it, counted in one pass; the partitions of one file scan follow the file's order.
+    """
+    from pyspark.sql import functions as F
+
+    tagged = frame.withColumn("__part", F.spark_partition_id()).withColumn("__id", F.monotonically_increasing_id())
+    counts = sorted((row["__part"], row["count"]) for row in tagged.groupBy("__part").count().collect())
+    offsets, before = [], 0
+    for part, count in counts:
+        offsets += [F.lit(part), F.lit(before)]
+        before += count
+    offset = F.element_at(F.create_map(*offsets), F.col("__part")) if offsets else F.lit(0)
+    in_part = F.col("__id") - F.shiftleft(F.col("__part").cast("long"), 33)
+    line = (F.lit(first).cast("long") + offset.cast("long") + in_part).alias(LINE_COLUMN)
+    return tagged.select(*[F.col(f"`{c}`") for c in frame.columns], line)
 
 
 def classify(path, master: str = "local[*]", delimiter: str | None = None, encoding: str | None = None,
