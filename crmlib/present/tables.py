@@ -38,7 +38,8 @@ STYLE = ("<style>.crm-table{border-collapse:collapse;margin:.5em 0}"
          ".crm-table th,.crm-table td{padding:4px 10px;vertical-align:top;border-bottom:1px solid #e3e6ea}"
          ".crm-table th{border-bottom:2px solid #5b6770}"
          ".crm-table .txt{text-align:left;white-space:normal;overflow-wrap:break-word}"
-         ".crm-table .num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}"
+         ".crm-table .num{text-align:right;font-variant-numeric:tabular-nums}"
+         ".crm-table td.num{white-space:nowrap}"  # numbers stay whole; headers wrap, so wide tables fit
          ".crm-table-more{margin:0 0 1em 0;font-style:italic}</style>")
 
 
