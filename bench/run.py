@@ -92,6 +92,8 @@ def _notes(name: str, bar: dict) -> list[str]:
         notes.append(f"- {name}: Spark session start-up {bar['startup_seconds']} s, work {bar['work_seconds']} s "
                      f"(DuckDB on the same file: {bar.get('duckdb_seconds')} s); identical results: "
                      f"{bar.get('identical_to_duckdb')}")
+    if bar.get("peak_note"):
+        notes.append(f"- {name}: {bar['peak_note']}")
     if bar.get("errors"):
         notes.append(f"- {name}: failed — " + " ".join(bar["errors"])[-300:])
     return notes
@@ -122,6 +124,7 @@ def write_report() -> None:
     for stem, data in results.items():
         notes += [f"- {stem}: {data['note']}"] if isinstance(data.get("note"), str) else []
         notes += [f"- {stem}, not measured: {item}" for item in data.get("not_measured", [])]
+        notes += [f"- {stem}, superseded: {item}" for item in data.get("superseded", [])]
     if notes:
         parts += ["", "## Notes", ""] + notes
     parts += ["", "## Where the figures come from", ""]
