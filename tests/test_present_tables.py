@@ -205,3 +205,15 @@ def test_narrative_numbers_sections_and_escapes_text():
     assert section(2, "Champions hold 53% of revenue", "Intro.").data == "## 2. Champions hold 53% of revenue\n\nIntro."
     assert so_what("read it <script>").data == "> Read it &lt;script&gt;"
     assert appendix("id").data == "## Lampiran teknis"
+
+
+def test_a_table_of_many_columns_is_marked_to_print_smaller():
+    """A segment matrix (12 columns) carries the class the print stylesheet sets in smaller type."""
+    from crmlib.present.report import STYLESHEET
+    from crmlib.present.tables import WIDE_COLUMNS, show_table
+
+    narrow = pd.DataFrame({f"c{i}": [i] for i in range(WIDE_COLUMNS)})
+    wide = pd.DataFrame({f"c{i}": [i] for i in range(WIDE_COLUMNS + 4)})
+    assert "crm-table-wide" not in show_table(narrow, "en")._repr_html_()
+    assert 'class="crm-table crm-table-wide"' in show_table(wide, "en")._repr_html_()
+    assert "table.crm-table-wide" in STYLESHEET.read_text(encoding="utf-8")

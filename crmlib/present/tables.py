@@ -34,6 +34,9 @@ NUMERIC_KINDS = ("money", "money_short", "count", "percent", "number")
 DEFAULT_MAX_ROWS = 25
 
 #: One small stylesheet per table; class selectors outrank JupyterLab's right-aligned ``td``.
+#: Tables with more columns than this print in a smaller type, so a segment matrix fits an A4 page.
+WIDE_COLUMNS = 8
+
 STYLE = ("<style>.crm-table{border-collapse:collapse;margin:.5em 0}"
          ".crm-table th,.crm-table td{padding:4px 10px;vertical-align:top;border-bottom:1px solid #e3e6ea}"
          ".crm-table th{border-bottom:2px solid #5b6770}"
@@ -142,7 +145,8 @@ def show_table(frame: pd.DataFrame, lang: str = "en", kinds: dict | None = None,
             [format_value(v, column_kinds[c], lang, currency, decimals.get(c)) for v in shown[c].tolist()]
         for c in frame.columns}, index=range(len(shown)))
     classes = ["num" if column_kinds[c] in NUMERIC_KINDS else "txt" for c in frame.columns]
-    parts = [STYLE, '<table class="crm-table">']
+    wide = " crm-table-wide" if len(frame.columns) > WIDE_COLUMNS else ""  # printed smaller (report.css)
+    parts = [STYLE, f'<table class="crm-table{wide}">']
     if caption:
         parts.append(f'<caption class="txt">{html.escape(caption)}</caption>')
     parts.append("<thead><tr>" + "".join(f'<th class="{cls}">{html.escape(header)}</th>'
