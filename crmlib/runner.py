@@ -145,7 +145,6 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
                 passed["output_dir"] = str((work_dir / notebook.stem).resolve())
             return _execute(notebook, work_dir / notebook.stem, passed, False, notebooks_dir)
 
-        threading.Thread(target=_import_exporters, name="import-exporters", daemon=True).start()
         outcomes = run_in_parallel(chosen, execute, jobs=jobs, stop_on_error=stop_on_error,
                                    starting=lambda nb, i: stages.starting(i, len(chosen), nb.stem),
                                    finished=lambda nb, outcome: _finished(stages, work_dir, nb, outcome))
