@@ -326,20 +326,6 @@ def _execute(notebook: Path, out_dir: Path, parameters: dict, progress: bool,
     return NotebookResult(notebook.stem, status, round(time.time() - start, 2), error)
 
 
-def _import_exporters() -> None:
-    """Import the report, PDF, deck and hub writers while the first kernels compute (about 2 s
-    the run would otherwise spend before its first notebook starts)."""
-    import crmlib.present.deck  # noqa: F401
-    import crmlib.present.hub  # noqa: F401
-    import crmlib.present.report  # noqa: F401
-    from crmlib.present import pdf
-
-    try:
-        pdf.load_weasyprint()
-    except pdf.PdfUnavailable:
-        pass  # said once per report when its PDF is asked for
-
-
 def _export_html(notebook_path: Path, html_path: Path) -> None:
     """The designed, self-contained report (no code, no prompts) and its PDF print; generated
     Markdown is disarmed there (:func:`crmlib.markup.disarm_html`)."""
