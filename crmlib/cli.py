@@ -119,7 +119,7 @@ def _run(args) -> int:
 
 
 def _validate(args) -> int:
-    from crmlib.data import load_data
+    from crmlib.data import validate_export
     from crmlib.params import check_known, check_values, load_params
     from crmlib.notebook_params import parameter_schema
     from crmlib.runner import LOAD_KEYS, resolve_path
@@ -141,9 +141,10 @@ def _validate(args) -> int:
         raise InputError(f"{transactions} is a folder; give the path of the export file inside it.")
     if args.out.exists() and not args.out.is_dir():
         raise InputError(f"--out {args.out} is a file, not a folder.")
-    data = load_data(transactions, None, **{k: params.get(k) for k in LOAD_KEYS if k in params})
-    written = write_validation(data.validation, args.out)
-    report = data.report
+    validation = validate_export(transactions, **{k: params.get(k) for k in LOAD_KEYS
+                                                  if k in params and k != "customer_columns"})
+    written = write_validation(validation, args.out)
+    report = validation.report
     print(f"{report['rows_in']} rows in = {report['rows_kept']} kept + {report['rows_rejected']} rejected")
     for reason, count in report["rejected_by_reason"].items():
         print(f"  {count:>8}  {reason}")

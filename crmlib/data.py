@@ -9,7 +9,7 @@ import pandas as pd
 from crmlib import engine as engines, validated
 from crmlib.i18n import t
 from crmlib.io import InputError
-from crmlib.validate import RETURN, RULE_OPTIONS, ValidationResult, load_customers
+from crmlib.validate import RETURN, RULE_OPTIONS, ValidatedTables, ValidationResult, load_customers
 
 
 @dataclass
@@ -41,6 +41,25 @@ def load_data(transactions: str | Path, customers: str | Path | None = None, col
     ``outputs/.cache``. ``engine`` (``duckdb``, ``spark`` or ``pandas``) does the row-level work;
     all give the same result.
     """
+    validation = validate_export(transactions, columns=columns, dayfirst=dayfirst, decimal=decimal,
+                                 delimiter=delimiter, as_of_date=as_of_date, returns_policy=returns_policy,
+                                 cancel_order_prefix=cancel_order_prefix, validation_rules=validation_rules,
+                                 encoding=encoding, engine=engine, spark_master=spark_master).result()
+    table = None
+    if customers:
+        table = load_customers(customers, columns=customer_columns or None, dayfirst=dayfirst,
+                               encoding=encoding)
+    return WorkbookData(transactions=validation.transactions, customers=table, validation=validation)
+
+
+def validate_export(transactions: str | Path, columns: dict | None = None, dayfirst: bool | None = None,
+                    decimal: str | None = None, delimiter: str | None = None, as_of_date=None,
+                    returns_policy: str = "net", cancel_order_prefix: str | None = None,
+                    validation_rules: dict | None = None, encoding: str | None = None,
+                    engine: str = engines.DEFAULT_ENGINE, spark_master: str | None = None) -> ValidatedTables:
+    """The validation of an export (arguments of :func:`load_data`) as
+    :class:`~crmlib.validate.ValidatedTables`: what ``crm run`` and ``crm validate`` write, the kept
+    rows left in Arrow (ten million rows as Python objects would cost minutes and gigabytes)."""
     rules = dict(validation_rules or {})
     unknown = sorted(set(rules) - set(RULE_OPTIONS))
     if unknown:
@@ -50,14 +69,20 @@ def load_data(transactions: str | Path, customers: str | Path | None = None, col
                    as_of_date=as_of_date, returns_policy=returns_policy,
                    cancel_order_prefix=cancel_order_prefix, encoding=encoding, **rules)
     engines.check_engine(engine)
-    validation = validated.cached(
+    return validated.cached_tables(
         transactions, {**options, "engine": engine},
-        lambda: engines.load_transactions(transactions, engine=engine, spark_master=spark_master, **options))
-    table = None
+        lambda: engines.load_tables(transactions, engine=engine, spark_master=spark_master, **options))
+
+
+def check_run_data(transactions: str | Path, customers: str | Path | None = None,
+                   customer_columns: dict | None = None, **options) -> ValidatedTables:
+    """What ``crm run`` checks before any notebook: the export validated (:func:`validate_export`,
+    ``options`` as there) and the customers file, if any, readable."""
+    tables = validate_export(transactions, **options)
     if customers:
-        table = load_customers(customers, columns=customer_columns or None, dayfirst=dayfirst,
-                               encoding=encoding)
-    return WorkbookData(transactions=validation.transactions, customers=table, validation=validation)
+        load_customers(customers, columns=customer_columns or None, dayfirst=options.get("dayfirst"),
+                       encoding=options.get("encoding"))
+    return tables
 
 
 def validation_table(report: dict, lang: str = "en") -> pd.DataFrame:

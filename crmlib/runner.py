@@ -30,7 +30,7 @@ import papermill  # noqa: E402
 from papermill.exceptions import PapermillExecutionError  # noqa: E402
 
 from crmlib import kernels, paths, validated
-from crmlib.data import load_data
+from crmlib.data import check_run_data
 from crmlib.io import InputError
 from crmlib.outputs import dumps
 from crmlib.notebook_params import Parameter, declared_parameters, discover_notebooks, parameter_schema
@@ -126,10 +126,10 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
         work_dir, final_dir = folder.work_dir, folder.final_dir
         stages = RunProgress(progress, [nb.stem for nb in chosen], previous_seconds(final_dir))
         stages.validating(settings["transactions"])
-        data = load_data(settings["transactions"], settings.get("customers"),
-                         **{k: settings[k] for k in LOAD_KEYS if k in settings})
-        write_validation(data.validation, work_dir / "validation")
-        report = data.report
+        validation = check_run_data(settings["transactions"], settings.get("customers"),
+                                    **{k: settings[k] for k in LOAD_KEYS if k in settings})
+        write_validation(validation, work_dir / "validation")
+        report = validation.report
         stages.validated(report)
         if settings.get("as_of_date") is None and report.get("date_max"):
             settings["as_of_date"] = report["date_max"][:10]  # the day of the last transaction

@@ -50,22 +50,26 @@ DEFAULT_RETURN_STATUSES = ("retur", "dikembalikan", "pengembalian", "returned", 
 RETURNS_POLICIES = ("net", "quarantine")
 
 @cache
-def canonical_schema():
+def canonical_schema(text=object):
     """The pandera schema of the kept transactions (built on first use: pandera costs a notebook's
-    kernel half a second to import, and the notebooks of a run read rows validated already)."""
+    kernel half a second to import, and the notebooks of a run read rows validated already).
+
+    ``text``: the dtype of the text columns — ``object`` (the canonical frame), or
+    ``pd.StringDtype("pyarrow")`` for the Arrow-backed view an engine checks (:func:`arrow_view`).
+    """
     import pandera.pandas as pa
 
     return pa.DataFrameSchema(
         {
-            # text columns are checked as objects (pandera's `str` dtype check visits every element);
+            # text columns are checked by dtype (pandera's `str` dtype check visits every element);
             # "not empty" compares in C, where str_length would measure 10 million strings in Python
-            "customer_id": pa.Column(object, pa.Check.ne("")),
-            "order_id": pa.Column(object, nullable=True, required=False),
+            "customer_id": pa.Column(text, pa.Check.ne("")),
+            "order_id": pa.Column(text, nullable=True, required=False),
             "date": pa.Column("datetime64[ns]"),
             "amount": pa.Column(float, pa.Check(np.isfinite, element_wise=False)),
             "quantity": pa.Column(float, nullable=True, required=False),
-            "category": pa.Column(object, nullable=True, required=False),
-            "channel": pa.Column(object, nullable=True, required=False),
+            "category": pa.Column(text, nullable=True, required=False),
+            "channel": pa.Column(text, nullable=True, required=False),
             "is_return": pa.Column(bool),
             "line": pa.Column("int64", pa.Check.ge(1), unique=True),
         },
@@ -98,6 +102,31 @@ def canonical_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def arrow_view(table) -> pd.DataFrame:
+    """A pyarrow table of canonical transactions as pandas without a Python object per text value
+    (text columns ``string[pyarrow]``, dates in nanoseconds), for checks and the report."""
+    import pyarrow as pa
+
+    text = pd.StringDtype("pyarrow")
+    return table.to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get,
+                           coerce_temporal_nanoseconds=True)
+
+
+@dataclass
+class ValidatedTables:
+    """A validation as an engine leaves it: the kept rows as a pyarrow table (canonical columns,
+    checked against :func:`canonical_schema`), the quarantine and the report."""
+
+    kept: object  # pyarrow.Table
+    rejected: pd.DataFrame
+    report: dict
+
+    def result(self) -> "ValidationResult":
+        """The :class:`ValidationResult` (kept rows as the canonical pandas frame)."""
+        kept = canonical_dtypes(self.kept.to_pandas(split_blocks=True, coerce_temporal_nanoseconds=True))
+        return ValidationResult(transactions=kept, rejected=self.rejected, report=self.report)
+
+
 @dataclass
 class ValidationResult:
     """Canonical kept transactions, quarantined rows and the reconciling report."""
@@ -105,6 +134,13 @@ class ValidationResult:
     transactions: pd.DataFrame
     rejected: pd.DataFrame
     report: dict = field(default_factory=dict)
+
+    def tables(self) -> ValidatedTables:
+        """The same validation as :class:`ValidatedTables` (kept rows in Arrow)."""
+        import pyarrow as pa
+
+        kept = pa.Table.from_pandas(self.transactions, preserve_index=False)
+        return ValidatedTables(kept=kept.replace_schema_metadata(None), rejected=self.rejected, report=self.report)
 
 
 def validate_transactions(raw: ReadResult, columns: dict | None = None, dayfirst: bool | None = None,
@@ -338,8 +374,9 @@ def _detect_or_default(values: pd.Series) -> bool:
         return True
 
 
-def write_validation(result: ValidationResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``validation.json``, ``clean_transactions.csv`` and ``rejected_rows.csv`` (UTF-8)."""
+def write_validation(result, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``validation.json``, ``clean_transactions.csv`` and ``rejected_rows.csv`` (UTF-8) of
+    ``result``, a :class:`ValidatedTables` or :class:`ValidationResult`."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -347,9 +384,10 @@ def write_validation(result: ValidationResult, out_dir: str | Path) -> dict[str,
         "clean": out_dir / "clean_transactions.csv",
         "rejected": out_dir / "rejected_rows.csv",
     }
+    from crmlib.arrow_csv import write_arrow_csv
+
     paths["validation"].write_text(dumps(result.report, sort_keys=False), encoding="utf-8")
-    clean = result.transactions.copy()
-    clean["date"] = clean["date"].dt.strftime("%Y-%m-%d %H:%M:%S")
-    write_csv(clean, paths["clean"], float_format=None)  # text cells neutralised for spreadsheets
+    tables = result.tables() if isinstance(result, ValidationResult) else result
+    write_arrow_csv(tables.kept, paths["clean"])  # text cells neutralised for spreadsheets, as write_csv
     write_csv(result.rejected, paths["rejected"], float_format=None)
     return paths

@@ -79,23 +79,26 @@ def stored_key(folder: str | Path) -> str | None:
     return key.decode() if key else None
 
 
-def store(result, folder: str | Path, key: str) -> Path:
-    """Write ``result`` (a :class:`~crmlib.validate.ValidationResult`) into ``folder`` under ``key``.
+def store(tables, folder: str | Path, key: str) -> Path:
+    """Write ``tables`` (:class:`~crmlib.validate.ValidatedTables`, or a
+    :class:`~crmlib.validate.ValidationResult`) into ``folder`` under ``key``.
 
     Each file is written beside its final name and then renamed over it; nothing else in
     ``folder`` is touched. The transactions go last: their key marks the folder complete.
     """
+    tables = _as_tables(tables)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    _write_parquet(result.rejected, folder / REJECTED_FILE, {_KEY_FIELD: key})
-    _write_parquet(result.transactions, folder / TRANSACTIONS_FILE,
-                   {_KEY_FIELD: key, _REPORT_FIELD: json.dumps(result.report, ensure_ascii=False)})
+    _write_parquet(pa.Table.from_pandas(tables.rejected, preserve_index=False), folder / REJECTED_FILE,
+                   {_KEY_FIELD: key})
+    _write_parquet(tables.kept, folder / TRANSACTIONS_FILE,
+                   {_KEY_FIELD: key, _REPORT_FIELD: json.dumps(tables.report, ensure_ascii=False)})
     return folder
 
 
-def fetch(folder: str | Path, key: str):
-    """The :class:`~crmlib.validate.ValidationResult` stored in ``folder`` under ``key``, else ``None``."""
-    from crmlib.validate import ValidationResult, canonical_dtypes
+def fetch_tables(folder: str | Path, key: str):
+    """The :class:`~crmlib.validate.ValidatedTables` stored in ``folder`` under ``key``, else ``None``."""
+    from crmlib.validate import ValidatedTables
 
     folder = Path(folder)
     metadata = _metadata(folder)
@@ -103,39 +106,63 @@ def fetch(folder: str | Path, key: str):
     if metadata.get(_KEY_FIELD, b"").decode() != key or not rejected_path.is_file() \
             or (pq.read_schema(rejected_path).metadata or {}).get(_KEY_FIELD, b"").decode() != key:
         return None
-    transactions = canonical_dtypes(pd.read_parquet(folder / TRANSACTIONS_FILE))
+    kept = pq.read_table(folder / TRANSACTIONS_FILE)
     rejected = pd.read_parquet(rejected_path)
     rejected = rejected.astype({c: object for c in rejected.columns if c != "line"})
     report = json.loads(metadata[_REPORT_FIELD].decode())
-    return ValidationResult(transactions=transactions, rejected=rejected, report=report)
+    return ValidatedTables(kept=kept.replace_schema_metadata(None), rejected=rejected, report=report)
 
 
-def cached(path: str | Path, options: dict, validate):
-    """The validation of ``path`` with ``options``: stored if found, else ``validate()`` stored now.
+def fetch(folder: str | Path, key: str):
+    """The :class:`~crmlib.validate.ValidationResult` stored in ``folder`` under ``key``, else ``None``."""
+    tables = fetch_tables(folder, key)
+    return tables.result() if tables is not None else None
+
+
+def cached_tables(path: str | Path, options: dict, validate):
+    """The validation of ``path`` with ``options`` as :class:`~crmlib.validate.ValidatedTables`:
+    stored if found, else ``validate()`` (tables, or a :class:`~crmlib.validate.ValidationResult`)
+    stored now.
 
     In a run (``$CRM_VALIDATION_DIR`` set) the result is stored in the run's folder, otherwise in
-    the interactive cache. A path that is not a file goes straight to ``validate()``, whose error
-    says what is wrong.
+    the interactive cache; one found in the cache is stored in the run's folder too. A path that is
+    not a file goes straight to ``validate()``, whose error says what is wrong.
     """
     if not Path(path).is_file():
-        return validate()
+        return _as_tables(validate())
     key = validation_key(path, options)
     run_dir = os.environ.get(RUN_DIR_ENV)
     folders = ([Path(run_dir)] if run_dir else []) + [cache_dir(key)]
-    for folder in folders:
-        found = fetch(folder, key)
+    for position, folder in enumerate(folders):
+        found = fetch_tables(folder, key)
         if found is not None:
+            if position:
+                _store_quietly(found, folders[0], key)
             return found
-    result = validate()
-    try:
-        store(result, folders[0], key)
-    except OSError:  # a read-only folder: the validation still works, only uncached
-        pass
+    result = _as_tables(validate())
+    _store_quietly(result, folders[0], key)
     return result
 
 
-def _write_parquet(frame: pd.DataFrame, path: Path, metadata: dict) -> None:
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+def cached(path: str | Path, options: dict, validate):
+    """:func:`cached_tables` as the :class:`~crmlib.validate.ValidationResult` the notebooks read."""
+    return cached_tables(path, options, validate).result()
+
+
+def _as_tables(validation):
+    from crmlib.validate import ValidationResult
+
+    return validation.tables() if isinstance(validation, ValidationResult) else validation
+
+
+def _store_quietly(tables, folder: Path, key: str) -> None:
+    try:
+        store(tables, folder, key)
+    except OSError:  # a read-only folder: the validation still works, only uncached
+        pass
+
+
+def _write_parquet(table: pa.Table, path: Path, metadata: dict) -> None:
     encoded = {k: v.encode() for k, v in metadata.items()}
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **encoded})
     partial = path.with_name(f"{path.name}.partial-{os.getpid()}")

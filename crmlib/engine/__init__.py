@@ -21,14 +21,24 @@ def check_engine(engine: str) -> str:
     return engine
 
 
+def load_tables(path, engine: str = DEFAULT_ENGINE, spark_master: str | None = None, **options):
+    """Read and validate ``path`` on ``engine`` (see :func:`crmlib.validate.load_transactions`), as
+    :class:`~crmlib.validate.ValidatedTables`: the kept rows stay in Arrow."""
+    check_engine(engine)
+    if engine == "pandas":
+        from crmlib.validate import load_transactions as validate
+        return validate(path, **options).tables()
+    if engine == "spark":
+        from crmlib.engine.spark import load_tables as validate
+        return validate(path, master=spark_master or DEFAULT_SPARK_MASTER, **options)
+    from crmlib.engine.duck import load_tables as validate
+    return validate(path, **options)
+
+
 def load_transactions(path, engine: str = DEFAULT_ENGINE, spark_master: str | None = None, **options):
     """Read and validate ``path`` on ``engine``; see :func:`crmlib.validate.load_transactions`."""
     check_engine(engine)
     if engine == "pandas":
         from crmlib.validate import load_transactions as validate
         return validate(path, **options)
-    if engine == "spark":
-        from crmlib.engine.spark import load_transactions as validate
-        return validate(path, master=spark_master or DEFAULT_SPARK_MASTER, **options)
-    from crmlib.engine.duck import load_transactions as validate
-    return validate(path, **options)
+    return load_tables(path, engine=engine, spark_master=spark_master, **options).result()

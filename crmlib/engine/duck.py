@@ -57,10 +57,15 @@ def classify(path, delimiter: str | None = None, encoding: str | None = None, **
         raise
 
 
-def load_transactions(path, **options) -> v.ValidationResult:
-    """:func:`crmlib.validate.load_transactions` on DuckDB: the same tables and report."""
+def load_tables(path, **options) -> v.ValidatedTables:
+    """The validation of ``path`` as :class:`~crmlib.validate.ValidatedTables` (kept rows in Arrow)."""
     classified = classify(path, **options)
     try:
-        return classified.result()
+        return classified.tables()
     finally:
         classified.db.close()
+
+
+def load_transactions(path, **options) -> v.ValidationResult:
+    """:func:`crmlib.validate.load_transactions` on DuckDB: the same tables and report."""
+    return load_tables(path, **options).result()

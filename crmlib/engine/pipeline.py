@@ -57,7 +57,12 @@ class Classified:
 
     def kept(self) -> pa.Table:
         """The canonical kept transactions (Arrow), sorted by date then line."""
-        return self.db.arrow(rules.kept_sql(self.plan))
+        table = self.db.arrow(rules.kept_sql(self.plan))
+        date = table.schema.field("date").type
+        if date.tz is not None:  # Spark's UTC timestamps: the same instants without a zone
+            table = table.set_column(table.schema.get_field_index("date"), "date",
+                                     table.column("date").cast(pa.timestamp(date.unit)))
+        return table
 
     def rejected(self) -> tuple[pd.DataFrame, np.ndarray]:
         """The quarantine in file order (as :mod:`crmlib.validate` builds it) and each row's amount."""
@@ -80,22 +85,20 @@ class Classified:
                               decimal=self.decimal, dayfirst=self.dayfirst, as_of=self.as_of,
                               returns_policy=self.plan.returns_policy, customers_kept=customers_kept)
 
-    def result(self) -> v.ValidationResult:
-        """The :class:`~crmlib.validate.ValidationResult` of the reference, built from the backend's tables.
-
-        The backend is closed first (its copy of the export is freed), and the kept table becomes
-        pandas column by column, each Arrow column released once converted: the peak stays near
-        one copy of the kept rows.
-        """
-        kept_table = self.kept()
+    def tables(self) -> v.ValidatedTables:
+        """The kept rows (Arrow, checked against the schema through :func:`~crmlib.validate.arrow_view`),
+        the quarantine and the report; the backend is closed once they are out of it."""
+        kept = self.kept()
         rejected, amounts = self.rejected()
         customers = self.customers_kept()
         self.db.close()
-        kept = v.canonical_dtypes(kept_table.to_pandas(split_blocks=True, self_destruct=True))
-        del kept_table  # emptied by self_destruct
-        v.CANONICAL_TRANSACTIONS.validate(kept, inplace=True)
-        return v.ValidationResult(transactions=kept, rejected=rejected,
-                                  report=self.report(kept, rejected, amounts, customers))
+        view = v.arrow_view(kept)
+        v.canonical_schema(text=view["customer_id"].dtype).validate(view, inplace=True)
+        return v.ValidatedTables(kept=kept, rejected=rejected, report=self.report(view, rejected, amounts, customers))
+
+    def result(self) -> v.ValidationResult:
+        """The :class:`~crmlib.validate.ValidationResult` of the reference, built from :meth:`tables`."""
+        return self.tables().result()
 
 
 def classify(db: Backend, export: Export, columns: dict | None = None, dayfirst: bool | None = None,

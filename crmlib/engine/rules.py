@@ -85,14 +85,16 @@ def classified_sql(plan: Plan) -> str:
         cancelled += f" OR COALESCE(SUBSTR({t['order_id']}, 1, {len(prefix)}) = {literal(prefix)}, FALSE)"
     duplicates, duplicate = "", "FALSE"
     if plan.reject_duplicates:
-        # a line repeating an earlier line's text in every column: grouped (a window over every
-        # row would sort them all, and spill to disk on big exports); NULLs compare equal as in GROUP BY
+        # a line repeating an earlier line's text in every column. Only rows sharing a hash of all
+        # their text are candidates (grouping or sorting ten million wide rows by their text is what
+        # costs); among those, a row whose text an earlier line has (NULLs equal) is a duplicate
         originals = ", ".join(quote(c) for c in plan.original)
-        duplicates = (f", dups AS (\n  SELECT {originals}, MIN(_line) AS first FROM raw GROUP BY ALL "
-                      "HAVING COUNT(*) > 1\n)")
-        joins.insert(0, "LEFT JOIN dups AS g ON " + " AND ".join(
-            f"g.{quote(c)} IS NOT DISTINCT FROM s.{quote(c)}" for c in plan.original))
-        duplicate = "COALESCE(s._line > g.first, FALSE)"
+        duplicates = (f", repeated AS (\n  SELECT HASH({originals}) AS h FROM raw GROUP BY 1 HAVING COUNT(*) > 1\n)"
+                      f", later AS (\n  SELECT _line FROM (SELECT _line, ROW_NUMBER() OVER (PARTITION BY {originals} "
+                      f"ORDER BY _line) AS n FROM raw WHERE HASH({originals}) IN (SELECT h FROM repeated)) AS c "
+                      "WHERE n > 1\n)")
+        joins.insert(0, "LEFT JOIN later AS g ON g._line = s._line")
+        duplicate = "g._line IS NOT NULL"
     empty = " AND ".join(f"{t[n]} = ''" for n in m)
     future = (f"p.{_c('date')} >= CAST({literal(plan.as_of_next.strftime('%Y-%m-%d %H:%M:%S'))} AS TIMESTAMP)"
               if plan.as_of_next is not None else "FALSE")

@@ -156,7 +156,12 @@ def classify(path, master: str = "local[*]", delimiter: str | None = None, encod
 
 
 def load_transactions(path, master: str = "local[*]", **options) -> v.ValidationResult:
-    """:func:`crmlib.validate.load_transactions` on Spark: the same tables and report.
+    """:func:`crmlib.validate.load_transactions` on Spark: the same tables and report."""
+    return load_tables(path, master=master, **options).result()
+
+
+def load_tables(path, master: str = "local[*]", **options) -> v.ValidatedTables:
+    """The validation of ``path`` on Spark as :class:`~crmlib.validate.ValidatedTables`.
 
     A file Spark's CSV reader refuses (FAILFAST: a malformed record) is an :class:`InputError`.
     """
@@ -166,7 +171,7 @@ def load_transactions(path, master: str = "local[*]", **options) -> v.Validation
     try:
         classified = classify(path, master=master, **options)
         try:
-            return classified.result()
+            return classified.tables()
         finally:
             classified.db.close()
     except (Py4JJavaError, PySparkException) as err:
