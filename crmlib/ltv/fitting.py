@@ -127,6 +127,11 @@ class CLVFit:
         return self.table is not None
 
     @property
+    def band_method(self) -> str | None:
+        """How the CLV band was computed: ``"draws"`` or ``"delta"`` (see :func:`~crmlib.ltv.predict.clv_interval`)."""
+        return None if self.table is None else self.table.attrs.get("band_method")
+
+    @property
     def total(self) -> float | None:
         return float(self.table["clv"].sum()) if self.ok else None
 

@@ -22,6 +22,11 @@ from crmlib.ltv.gamma_gamma import GammaGammaModel
 from crmlib.ltv.units import DAYS_PER_UNIT, check_time_unit, convert_time, per_period_rate
 
 _CLV_CHUNK = 100_000  # customers per block in the bootstrap
+#: ``clv_interval(method="auto")`` draws parameters while distinct histories x draws stay within
+#: this many evaluations (20,000 histories at 200 draws); above it the band is the delta method's,
+#: whose cost grows with the customers alone (about 2 x parameters evaluations per history).
+DRAW_BUDGET = 4_000_000
+CLV_BAND_METHODS = ("auto", "draws", "delta")
 
 
 def _expected_spend(spend, frequency, monetary_value) -> np.ndarray:
@@ -65,26 +70,49 @@ def customer_lifetime_value(transaction_model, spend, frequency, recency, T, mon
 def clv_interval(transaction_model, spend, frequency, recency, T, monetary_value=None,
                  horizon: int = 12, period: str = "M", annual_discount_rate: float = 0.10,
                  margin: float = 1.0, n_draws: int = 200, level: float = 0.90,
-                 seed: int = 0) -> pd.DataFrame:
-    """CLV with a parametric-bootstrap band from the parameters' uncertainty.
+                 seed: int = 0, method: str = "auto") -> pd.DataFrame:
+    """CLV with a band from the parameters' uncertainty.
 
-    Parameters are drawn from the asymptotic normal of the log-parameters (the inverse
-    Hessian at the optimum) of the transaction model and, when ``spend`` is a
-    GammaGammaModel, of the spend model; each draw gives a CLV per customer (the expected purchases
-    computed once per distinct history (x, t_x, T): day-level data repeat many). Columns:
-    ``clv`` (at the estimates), ``clv_low`` and ``clv_high`` (the draws' quantiles at
-    (1 - level)/2 and (1 + level)/2). Deterministic for a given ``seed``.
+    ``method="draws"``, a parametric bootstrap: parameters are drawn from the asymptotic normal
+    of the log-parameters (the inverse Hessian at the optimum) of the transaction model and, when
+    ``spend`` is a GammaGammaModel, of the spend model; each draw gives a CLV per customer (the
+    expected purchases computed once per distinct history (x, t_x, T): day-level data repeat
+    many); the band is the draws' quantiles at (1 - level)/2 and (1 + level)/2.
+    ``method="delta"``: the same normal on the log-parameters carried to log CLV to first order
+    (central differences of each history's log CLV in every log-parameter), the band
+    ``clv * exp(± z sd)``; its cost does not grow with ``n_draws``. ``"auto"``: draws while distinct
+    histories x ``n_draws`` <= :data:`DRAW_BUDGET`, else delta.
+    Columns: ``clv`` (at the estimates), ``clv_low``, ``clv_high``; the method used is in
+    ``.attrs["band_method"]``. Deterministic for a given ``seed``.
     """
+    if method not in CLV_BAND_METHODS:
+        raise ValueError(f"method must be one of {CLV_BAND_METHODS}, not {method!r}")
     x, t_x, T_, _ = coerce_rfm(frequency, recency, T)
     kwargs = dict(horizon=horizon, period=period, annual_discount_rate=annual_discount_rate)
     point = margin * _expected_spend(spend, x, monetary_value) * _discounted_purchases(
         transaction_model, x, t_x, T_, **kwargs)
+    if method == "auto":
+        histories = len(np.unique(np.column_stack([x, t_x, T_]), axis=0)) if x.size else 0
+        method = "draws" if histories * n_draws <= DRAW_BUDGET else "delta"
+    index = frequency.index if isinstance(frequency, pd.Series) else None
+    if method == "delta":
+        low, high = _delta_band(transaction_model, spend, x, t_x, T_, monetary_value, point, level, kwargs)
+    else:
+        low, high = _draws_band(transaction_model, spend, x, t_x, T_, monetary_value, margin, n_draws,
+                                level, seed, kwargs)
+    table = pd.DataFrame({"clv": point, "clv_low": low, "clv_high": high}, index=index)
+    table.attrs["band_method"] = method
+    return table
+
+
+def _draws_band(transaction_model, spend, x, t_x, T_, monetary_value, margin, n_draws, level, seed, kwargs):
+    """The parametric bootstrap's quantiles per customer (see :func:`clv_interval`)."""
     rng = np.random.default_rng(seed)
     tx_draws = transaction_model.sample_params(n_draws, seed=int(rng.integers(2**31)))
     spend_draws = (spend.sample_params(n_draws, seed=int(rng.integers(2**31)))
                    if isinstance(spend, GammaGammaModel) else None)
     quantiles = [(1.0 - level) / 2.0, (1.0 + level) / 2.0]
-    low, high = np.empty_like(point), np.empty_like(point)
+    low, high = np.empty(x.size), np.empty(x.size)
     for start in range(0, x.size, _CLV_CHUNK):
         rows = slice(start, start + _CLV_CHUNK)
         # customers with the same (x, t_x, T) expect the same purchases: each history once per draw
@@ -99,8 +127,43 @@ def clv_interval(transaction_model, spend, frequency, recency, T, monetary_value
             purchases = _discounted_purchases(model_i, histories[:, 0], histories[:, 1], histories[:, 2], **kwargs)
             values[i] = margin * _expected_spend(spend_i, x[rows], m_rows) * purchases[same]
         low[rows], high[rows] = np.quantile(values, quantiles, axis=0)
-    index = frequency.index if isinstance(frequency, pd.Series) else None
-    return pd.DataFrame({"clv": point, "clv_low": low, "clv_high": high}, index=index)
+    return low, high
+
+
+def _delta_band(transaction_model, spend, x, t_x, T_, monetary_value, point, level, kwargs, step=1e-4):
+    """``point * exp(± z sd)``, sd of log CLV to first order in the log-parameters (see :func:`clv_interval`)."""
+    from scipy.stats import norm
+
+    histories, same = np.unique(np.column_stack([x, t_x, T_]), axis=0, return_inverse=True)
+    same = same.reshape(-1)
+
+    def log_purchases(theta):
+        model = transaction_model.with_params(theta)
+        return np.log(_discounted_purchases(model, histories[:, 0], histories[:, 1], histories[:, 2], **kwargs))
+
+    variance = _log_variance(log_purchases, transaction_model, step)[same]
+    if isinstance(spend, GammaGammaModel):
+        variance = variance + _log_variance(lambda theta: np.log(_expected_spend(spend.with_params(theta), x,
+                                                                                  monetary_value)), spend, step)
+    spread = np.exp(norm.ppf((1.0 + level) / 2.0) * np.sqrt(variance))
+    return point / spread, point * spread
+
+
+def _log_variance(log_value, model, step: float) -> np.ndarray:
+    """g' Σ g per row: g the central-difference gradient of ``log_value`` in the model's
+    log-parameters, Σ their covariance (``cov_log_``)."""
+    from crmlib.ltv._fit import ModelIdentificationError
+
+    if not np.all(np.isfinite(model.cov_log_)):
+        raise ModelIdentificationError("no usable covariance: the Hessian is not definite")
+    log_theta = np.log(model._theta())
+    gradient = []
+    for j in range(log_theta.size):
+        shift = np.zeros_like(log_theta)
+        shift[j] = step
+        gradient.append((log_value(np.exp(log_theta + shift)) - log_value(np.exp(log_theta - shift))) / (2 * step))
+    gradient = np.array(gradient)  # parameters x rows
+    return np.einsum("ir,ij,jr->r", gradient, model.cov_log_, gradient)
 
 
 def expected_purchases_in_days(model, frequency, recency, T, days: float = 365.0):

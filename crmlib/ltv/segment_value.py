@@ -30,7 +30,8 @@ def customer_value(summary: pd.DataFrame, transaction_model, spend_model, as_of,
 
     CLV = margin x expected spend x expected purchases month by month over ``horizon_months``,
     discounted monthly (:func:`crmlib.ltv.predict.clv_interval`, band = 90 % of ``n_draws``
-    parameter draws). Columns: :data:`CUSTOMER_VALUE_COLUMNS`.
+    parameter draws, or the delta method's on large bases; ``.attrs["band_method"]`` says which).
+    Columns: :data:`CUSTOMER_VALUE_COLUMNS`.
     """
     x, t_x, T, spend = summary["frequency"], summary["recency"], summary["T"], summary["monetary_value"]
     table = clv_interval(transaction_model, spend_model, x, t_x, T, spend, horizon=int(horizon_months),
@@ -40,9 +41,12 @@ def customer_value(summary: pd.DataFrame, transaction_model, spend_model, as_of,
     table.insert(1, "purchases_next_365_days", expected_purchases_in_days(transaction_model, x, t_x, T, 365))
     table.insert(2, "spend_per_purchase", spend_model.conditional_expected_spend(x, spend))
     table.insert(3, "next_purchase_median", next_purchase_date(transaction_model, x, t_x, T, as_of))
+    band_method = table.attrs["band_method"]
     table = summary[["frequency", "recency", "T", "monetary_value"]].join(table)
     table.index.name = "customer_id"
-    return table.reset_index()[list(CUSTOMER_VALUE_COLUMNS)]
+    table = table.reset_index()[list(CUSTOMER_VALUE_COLUMNS)]
+    table.attrs["band_method"] = band_method  # "draws" or "delta" (see clv_interval)
+    return table
 
 
 
