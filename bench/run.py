@@ -92,6 +92,11 @@ def _notes(name: str, bar: dict) -> list[str]:
         notes.append(f"- {name}: Spark session start-up {bar['startup_seconds']} s, work {bar['work_seconds']} s "
                      f"(DuckDB on the same file: {bar.get('duckdb_seconds')} s); identical results: "
                      f"{bar.get('identical_to_duckdb')}")
+    if isinstance(bar.get("run_stage"), dict):
+        stage = bar["run_stage"]
+        notes.append(f"- {name}: crm run's whole validation stage on the same file (validate, store the Parquet, "
+                     f"write validation.json, clean_transactions.csv and rejected_rows.csv): {stage['seconds']} s, "
+                     f"peak {stage['peak_mb']:,.0f} MB")
     if bar.get("peak_note"):
         notes.append(f"- {name}: {bar['peak_note']}")
     if bar.get("errors"):

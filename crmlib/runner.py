@@ -130,6 +130,7 @@ def run_workbook(params: dict, only: list[str] | None = None, out_root: Path | N
                                     **{k: settings[k] for k in LOAD_KEYS if k in settings})
         write_validation(validation, work_dir / "validation")
         report = validation.report
+        del validation  # the kept rows are in validation/ now: the notebooks read them there
         stages.validated(report)
         if settings.get("as_of_date") is None and report.get("date_max"):
             settings["as_of_date"] = report["date_max"][:10]  # the day of the last transaction

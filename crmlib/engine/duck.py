@@ -26,11 +26,15 @@ class DuckBackend:
             self.con.execute("SET enable_progress_bar = false")
         except duckdb.Error:  # in Jupyter without ipywidgets DuckDB refuses the setting (and shows no bar)
             pass
-        self._tables = []
+        self._tables = {}
 
     def register(self, name: str, table: pa.Table) -> None:
-        self._tables.append(table)  # DuckDB scans registered Arrow tables in place: keep them alive
+        self._tables[name] = table  # DuckDB scans registered Arrow tables in place: keep them alive
         self.con.register(name, table)
+
+    def release(self, name: str) -> None:
+        self.con.unregister(name)
+        self._tables.pop(name, None)
 
     def materialise(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")

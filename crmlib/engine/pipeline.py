@@ -30,6 +30,9 @@ class Backend(Protocol):
     def arrow(self, sql: str) -> pa.Table:
         """The result of ``sql`` as an Arrow table (row order as the SQL's ORDER BY)."""
 
+    def release(self, name: str) -> None:
+        """Forget table ``name``: its memory may go."""
+
     def close(self) -> None:
         """Release the engine's tables."""
 
@@ -88,9 +91,10 @@ class Classified:
     def tables(self) -> v.ValidatedTables:
         """The kept rows (Arrow, checked against the schema through :func:`~crmlib.validate.arrow_view`),
         the quarantine and the report; the backend is closed once they are out of it."""
-        kept = self.kept()
-        rejected, amounts = self.rejected()
+        rejected, amounts = self.rejected()  # the last query that reads the export itself
+        self.db.release("raw")  # the export's text: the kept rows need only the classified table
         customers = self.customers_kept()
+        kept = self.kept()
         self.db.close()
         view = v.arrow_view(kept)
         v.canonical_schema(text=view["customer_id"].dtype).validate(view, inplace=True)

@@ -74,6 +74,10 @@ class SparkBackend:
         except AttributeError:  # PySpark < 4
             return pa.Table.from_pandas(frame.toPandas(), preserve_index=False)
 
+    def release(self, name: str) -> None:
+        self.spark.catalog.dropTempView(name)
+        self._views.remove(name)
+
     def close(self) -> None:
         for name in self._views:
             self.spark.catalog.dropTempView(name)
