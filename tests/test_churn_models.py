@@ -114,6 +114,25 @@ def test_winback_list_keeps_contactable_recovery_customers_only():
     assert scoring.winback_list(scores, None).empty
 
 
+class _CityRisk:
+    """A stand-in model: the risk is 0.9 unless the city is Bandung."""
+
+    def predict_proba(self, X):
+        risk = np.where(X["city"].astype(object).eq("Bandung"), 0.1, 0.9)
+        return np.column_stack([1 - risk, risk])
+
+
+def test_reason_codes_never_name_a_missing_attribute():
+    X = pd.DataFrame({"city": pd.array(["Jakarta", None, "Medan", pd.NA], dtype=object),
+                      "channel": pd.array(["email", pd.NA, "sms", None], dtype="string")},
+                     index=[10, 11, 12, 13])
+    reasons = explain.reason_codes(_CityRisk(), X, {"city": "Bandung", "channel": "email"}, top=2)
+    assert reasons.index.tolist() == [10, 11, 12, 13]
+    # every row's risk comes from the city; a customer without a city gets no city reason
+    assert reasons["reason_1"].tolist() == ["city", "", "city", ""]
+    assert reasons["reason_codes"].tolist() == ["city", "", "city", ""]
+
+
 def test_reason_codes_name_what_raises_the_risk(simulated):
     *_, result = simulated
     columns = result.numeric + result.categorical

@@ -130,17 +130,20 @@ def reason_codes(model, X: pd.DataFrame, reference: dict, top: int = 3, min_effe
     values = effects.to_numpy()
     names = np.asarray(effects.columns)
     order = np.argsort(-values, axis=1, kind="stable")[:, :top]
+    missing = np.column_stack([_missing(X, groups[name]) for name in names])
     rows = []
     for i, picks in enumerate(order):
-        record = X.iloc[i]
-        chosen = [str(names[j]) for j in picks if values[i, j] >= min_effect
-                  and not _missing(record, groups[names[j]])]
+        chosen = [str(names[j]) for j in picks if values[i, j] >= min_effect and not missing[i, j]]
         rows.append([";".join(chosen)] + chosen + [""] * (top - len(chosen)))
     columns = ["reason_codes"] + [f"reason_{k + 1}" for k in range(top)]
     return pd.DataFrame(rows, columns=columns, index=X.index)
 
 
-def _missing(record: pd.Series, columns) -> bool:
-    """True when a categorical reason has no value (a missing attribute is no reason to name)."""
-    return any(not isinstance(record[c], (int, float, np.number)) and pd.isna(record[c])
-               for c in columns)
+def _missing(X: pd.DataFrame, columns) -> np.ndarray:
+    """Per row, True when a categorical reason has no value (a missing attribute is no reason to name);
+    a numeric value, NaN included, is never missing here."""
+    missing = np.zeros(len(X), bool)
+    for column in columns:
+        if not pd.api.types.is_numeric_dtype(X[column]):
+            missing |= [not isinstance(value, (int, float, np.number)) and pd.isna(value) for value in X[column]]
+    return missing

@@ -27,9 +27,9 @@ def feature_name(name: str, lang: str = "en") -> str:
 
 
 # --------------------------------------------------------------------------- reasons per customer
-def describe(group: str, row: pd.Series, lang: str = "en", currency: str = "IDR",
+def describe(group: str, row, lang: str = "en", currency: str = "IDR",
              window_days: int = 90) -> str:
-    """The reason ``group`` in words, with the customer's own figures."""
+    """The reason ``group`` in words, with the customer's own figures (``row``: a Series or a dict)."""
     def number(column, decimals=0):
         return format_number(float(row[column]), decimals, lang)
 
@@ -79,9 +79,10 @@ def reason_texts(codes: pd.DataFrame, features: pd.DataFrame, lang: str = "en", 
                  window_days: int = 90) -> pd.DataFrame:
     """:func:`crmlib.churn.explain.reason_codes`'s groups (``reason_1``…) worded with each customer's figures."""
     worded = codes.copy()
+    rows = features.loc[codes.index].to_dict("records")  # a dict per customer: row access by label is slow
     for column in [c for c in codes.columns if c.startswith("reason_") and c != "reason_codes"]:
-        worded[column] = [describe(group, features.loc[index], lang, currency, window_days) if group else ""
-                          for index, group in codes[column].items()]
+        worded[column] = [describe(group, row, lang, currency, window_days) if group else ""
+                          for row, group in zip(rows, codes[column])]
     return worded
 
 

@@ -10,6 +10,7 @@ forms. Own code only chooses the currency symbol and rounds halves up (business 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
@@ -38,6 +39,7 @@ def is_missing(value) -> bool:
         return bool(pd.isna(value)) if pd.api.types.is_scalar(value) else False
 
 
+@functools.lru_cache(maxsize=None)
 def _locale(lang: str) -> Locale:
     return Locale.parse(check_lang(lang))
 
@@ -63,6 +65,12 @@ def format_number(value, decimals: int = 0, lang: str = "en") -> str:
     """``1234567.891`` → ``1,234,567.89`` (en) / ``1.234.567,89`` (id) with ``decimals=2``."""
     if is_missing(value):
         return MISSING
+    return _number_text(float(value), int(decimals), lang)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _number_text(value: float, decimals: int, lang: str) -> str:
+    """:func:`format_number` of a finite float (cached: a table or a customer list repeats its figures)."""
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
     text = _half_up(babel_numbers.format_decimal, _decimal(value), format=pattern, locale=_locale(lang),
                     decimal_quantization=True)
