@@ -4,6 +4,7 @@ the distinct values only. A backend (DuckDB, Spark) provides four operations, se
 """
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -93,6 +94,7 @@ class Classified:
         the quarantine and the report; the backend is closed once they are out of it."""
         rejected, amounts = self.rejected()  # the last query that reads the export itself
         self.db.release("raw")  # the export's text: the kept rows need only the classified table
+        pa.default_memory_pool().release_unused()  # and its memory goes back to the system now
         customers = self.customers_kept()
         kept = self.kept()
         self.db.close()
@@ -156,6 +158,8 @@ def classify(db: Backend, export: Export, columns: dict | None = None, dayfirst:
                       as_of_next=as_of + pd.Timedelta(days=1) if as_of is not None else None,
                       returns_policy=returns_policy, cancel_order_prefix=cancel_order_prefix,
                       reject_duplicates=reject_duplicates, reject_zero_amounts=reject_zero_amounts)
+    del dates_text, dates, amounts_text  # the distinct texts as Python objects: a million dates can be
+    gc.collect()                         # hundreds of MB, held in cycles until collected
     db.materialise("classified", rules.classified_sql(plan))
     if db.arrow(rules.all_rejected_sql()).column(0)[0].as_py():
         _refuse(db, plan, path, as_of)

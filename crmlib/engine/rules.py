@@ -65,7 +65,9 @@ def _c(name: str) -> str:
 
 
 def classified_sql(plan: Plan) -> str:
-    """SELECT of every row's line, typed canonical values and ``__reason`` (NULL when kept)."""
+    """SELECT of every row's line, typed canonical values and ``__reason`` (NULL when kept, else the
+    reason's position in :data:`crmlib.validate.REASONS`, see :func:`reason_name`): the
+    columns :func:`kept_sql`, :func:`rejected_sql` and :func:`unusable_sql` read."""
     m = plan.mapping
     texts = ", ".join(f"{stripped(source)} AS {_c('t_' + name)}" for name, source in m.items())
     t = {name: f"s.{_c('t_' + name)}" for name in m}
@@ -114,8 +116,12 @@ def classified_sql(plan: Plan) -> str:
         (v.RETURN, f"p.{_c('is_return')}" if plan.returns_policy == "quarantine" else "FALSE"),
     ]
     assert [name for name, _ in reasons] == list(v.REASONS), "the SQL must test every reason, in order"
-    case = "\n".join(f"    WHEN {condition} THEN {literal(name)}" for name, condition in reasons)
+    case = "\n".join(f"    WHEN {condition} THEN CAST({code} AS TINYINT)"
+                     for code, (_, condition) in enumerate(reasons))  # a byte per row, not a string
     keep = [f"s.{_c('t_' + n)}" for n in m if n in ("customer_id",) + _OPTIONAL_TEXT]
+    # what the later queries read: the intermediate flags stay out of the stored table
+    stored = ["_line", *(_c('t_' + n) for n in m if n in ("customer_id",) + _OPTIONAL_TEXT), _c("date"), _c("oor"),
+              *([_c("quantity")] if "quantity" in m else []), _c("is_return"), _c("empty"), _c("amount")]
     return f"""
 WITH s AS (
   SELECT _line, {', '.join(quote(c) for c in plan.original)}, {texts} FROM raw
@@ -131,11 +137,17 @@ WITH s AS (
          AS {_c('amount')}
   FROM u
 )
-SELECT p.*, CASE
+SELECT {', '.join(f"p.{c}" for c in stored)}, CASE
 {case}
   END AS {_c('reason')}
 FROM p
 """
+
+
+def reason_name(code: str) -> str:
+    """The SQL naming the quarantine reason stored as its position in :data:`crmlib.validate.REASONS`."""
+    cases = " ".join(f"WHEN {i} THEN {literal(name)}" for i, name in enumerate(v.REASONS))
+    return f"CASE {code} {cases} END"
 
 
 def kept_sql(plan: Plan) -> str:
@@ -158,7 +170,8 @@ def kept_sql(plan: Plan) -> str:
 def rejected_sql(plan: Plan) -> str:
     """The quarantine: line, reason and the row's original text, in file order; plus its amount."""
     raw_columns = ", ".join(f"r.{quote(col)}" for col in plan.original)
-    return (f"SELECT c._line AS line, c.{_c('reason')} AS reason, {raw_columns}, c.{_c('amount')} AS __amount "
+    reason = reason_name(f"c.{_c('reason')}")
+    return (f"SELECT c._line AS line, {reason} AS reason, {raw_columns}, c.{_c('amount')} AS __amount "
             f"FROM classified AS c JOIN raw AS r ON r._line = c._line "
             f"WHERE c.{_c('reason')} IS NOT NULL ORDER BY c._line")
 
@@ -173,10 +186,10 @@ def unusable_sql(plan: Plan) -> str:
     """Every row with the flags and text :func:`crmlib.validate._refuse_unusable` reads (file order)."""
     m = plan.mapping
     amount_from = plan.amount_from
-    amount = f"c.{_c('amount')}"
+    amount, reason = f"c.{_c('amount')}", reason_name(f"c.{_c('reason')}")
     return (f"SELECT c._line AS line, c.{_c('empty')} AS empty, c.{_c('t_customer_id')} = '' AS missing, "
             f"c.{_c('date')} IS NULL AND NOT c.{_c('oor')} AS bad_date, "
-            f"{amount} IS NULL OR ISNAN({amount}) AS bad_amount, c.{_c('reason')} AS reason, "
+            f"{amount} IS NULL OR ISNAN({amount}) AS bad_amount, {reason} AS reason, "
             f"c.{_c('t_customer_id')} AS customer_id, {stripped(m['date'])} AS date, "
             f"{stripped(m[amount_from])} AS {amount_from} "
             f"FROM classified AS c JOIN raw AS r ON r._line = c._line ORDER BY c._line")
