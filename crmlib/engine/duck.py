@@ -35,6 +35,7 @@ class DuckBackend:
     def release(self, name: str) -> None:
         self.con.unregister(name)
         self._tables.pop(name, None)
+        pa.default_memory_pool().release_unused()  # the table's memory goes back to the system now
 
     def materialise(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")

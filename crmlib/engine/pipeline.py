@@ -94,7 +94,6 @@ class Classified:
         the quarantine and the report; the backend is closed once they are out of it."""
         rejected, amounts = self.rejected()  # the last query that reads the export itself
         self.db.release("raw")  # the export's text: the kept rows need only the classified table
-        pa.default_memory_pool().release_unused()  # and its memory goes back to the system now
         customers = self.customers_kept()
         kept = self.kept()
         self.db.close()

@@ -118,10 +118,11 @@ def classified_sql(plan: Plan) -> str:
     assert [name for name, _ in reasons] == list(v.REASONS), "the SQL must test every reason, in order"
     case = "\n".join(f"    WHEN {condition} THEN CAST({code} AS TINYINT)"
                      for code, (_, condition) in enumerate(reasons))  # a byte per row, not a string
-    keep = [f"s.{_c('t_' + n)}" for n in m if n in ("customer_id",) + _OPTIONAL_TEXT]
+    texts_kept = [_c('t_' + n) for n in m if n in ("customer_id",) + _OPTIONAL_TEXT]
+    keep = [f"s.{name}" for name in texts_kept]
     # what the later queries read: the intermediate flags stay out of the stored table
-    stored = ["_line", *(_c('t_' + n) for n in m if n in ("customer_id",) + _OPTIONAL_TEXT), _c("date"), _c("oor"),
-              *([_c("quantity")] if "quantity" in m else []), _c("is_return"), _c("empty"), _c("amount")]
+    stored = ["_line", *texts_kept, _c("date"), _c("oor"), *([_c("quantity")] if "quantity" in m else []),
+              _c("is_return"), _c("empty"), _c("amount")]
     return f"""
 WITH s AS (
   SELECT _line, {', '.join(quote(c) for c in plan.original)}, {texts} FROM raw
