@@ -39,8 +39,19 @@ def machine() -> dict:
     """What the figures were measured on."""
     import os
     return {"machine": platform.machine(), "processor": platform.processor() or platform.machine(),
-            "cores": os.cpu_count(), "python": platform.python_version(),
+            "cpu": _cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
             "system": f"{platform.system()} {platform.release()}"}
+
+
+def _cpu_model() -> str:
+    """The processor's model name (Linux), so runs on different hardware can be told apart."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def write_json(path: str | Path | None, payload: dict) -> None:

@@ -111,7 +111,7 @@ def write_report() -> None:
     results = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(RESULTS_DIR.glob("*.json"))}
     parts = ["# Benchmarks", "",
              f"Collected with `make bench` (`python bench/run.py`); this file rebuilt {today} on {info['cores']} "
-             f"cores, {info['processor']}, {info['system']}, Python {info['python']}. Each result file keeps "
+             f"cores, {info['cpu']}, {info['system']}, Python {info['python']}. Each result file keeps "
              "the date and machine it was measured on (`bench/results/*.json`). References run in the same "
              "benchmark, on the same data; the machine is shared, so absolute times are noisy and ratios "
              "are the figures to compare.", "",
@@ -137,6 +137,11 @@ def write_report() -> None:
         when = data.get("date", "")
         where = data.get("machine", {})
         parts.append(f"- `{stem}`: `bench/bench_{stem}.py`" + (f", measured {when}" if when else "")
-                     + (f" on {where.get('cores')} cores, {where.get('system')}" if where else ""))
+                     + (f" on {where.get('cores')} cores, " + (f"{where['cpu']}, " if where.get("cpu") else "")
+                        + f"{where.get('system')}" if where else ""))
     REPORT.write_text("\n".join(parts) + "\n", encoding="utf-8")
     print(f"wrote {REPORT.name}")
+
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv[1:]))

@@ -8,7 +8,7 @@ import pytest
 from crmlib.i18n import t
 from crmlib.ltv import BetaGeoModel, ModelIdentificationError, ParetoNBDModel, simulate_bgnbd
 from crmlib.ltv.fitting import SCENARIO, fit_clv, fit_models
-from crmlib.present.ltv_text import clv_note, holdout_sentence, model_notes
+from crmlib.present.ltv_text import clv_method_text, clv_note, holdout_sentence, model_notes
 
 
 def _summary(frequency, recency, T, spend=None) -> pd.DataFrame:
@@ -117,6 +117,22 @@ def test_clv_falls_back_to_pareto_nbd_when_bgnbd_fails(pareto_identified, monkey
     assert t("ltv_note_model_failed", "en", model="BG/NBD", period=t("ltv_fit_on_full", "en"),
              reason="stand-in: BG/NBD not identified") in note
     assert t("ltv_note_clv_model", "en", model="Pareto/NBD", preferred="BG/NBD") in note
+
+
+def test_clv_method_names_the_model_used_and_the_settings_figures(pareto_identified):
+    """The appendix names the model the CLV came from (here the comparison chose Pareto/NBD)
+    and gives the horizon, margin, discount rate and number of draws as figures."""
+    clv = fit_clv(pareto_identified, pd.Timestamp("2024-12-31"), "W", n_draws=10,
+                  purchase_models=("pareto_nbd", "bgnbd"))
+    assert clv.ok and clv.model == "pareto_nbd" and clv.band_method == "draws"
+    english = clv_method_text(clv, 18, 0.25, 0.125, 10, "en")
+    assert "Pareto/NBD expected purchases" in english and "BG/NBD" not in english
+    for figure in ("next 18 months", "margin of 25%", "12.5% a year", "from 10 parameter draws"):
+        assert figure in english
+    indonesian = clv_method_text(clv, 18, 0.25, 0.125, 10, "id")
+    assert "pembelian Pareto/NBD" in indonesian and "BG/NBD" not in indonesian
+    for figure in ("18 bulan", "margin 25%", "12,5% per tahun", "dari 10 tarikan"):
+        assert figure in indonesian
 
 
 def test_clv_model_not_checked_on_the_holdout_is_flagged(identified):

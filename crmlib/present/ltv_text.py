@@ -42,6 +42,11 @@ def _pct(share, lang, decimals=0):
     return format_percent(share, decimals, lang)
 
 
+def _setting_pct(share, lang):
+    """A parameter's share as a percent, with one decimal only when it has one (10 %, 12.5 %)."""
+    return _pct(share, lang, 0 if round(share * 100, 6).is_integer() else 1)
+
+
 def _count(value, lang):
     return format_number(value, 0, lang)
 
@@ -71,6 +76,18 @@ def clv_note(clv: CLVFit, calibration_fits: ModelFits | None = None, lang: str =
     if calibration_fits is not None and clv.model not in calibration_fits.models:
         parts.append(t("ltv_note_clv_unchecked", lang, model=model_name(clv.model, lang)))
     return "\n\n".join(p for p in parts if p)
+
+
+def clv_method_text(clv: CLVFit, horizon_months: int, margin: float, annual_discount_rate: float,
+                    n_draws: int, lang: str = "en") -> str:
+    """The appendix's "how the CLV is computed": the model used, the horizon, margin, discount
+    rate and how the band was computed, with their figures (and parameter names)."""
+    used = clv.model if clv.ok else clv.preferred
+    method = t("ltv_md_clv_method", lang, model=model_name(used, lang), preferred=model_name(clv.preferred, lang),
+               horizon=format_number(horizon_months, 0, lang), margin=_setting_pct(margin, lang),
+               rate=_setting_pct(annual_discount_rate, lang))
+    band = t(f"ltv_md_clv_band_{clv.band_method or 'draws'}", lang, draws=format_number(n_draws, 0, lang))
+    return method + " " + band
 
 
 def holdout_sentence(actual: float, predicted: dict, duration: float, unit: str, lang: str = "en") -> str:
