@@ -158,16 +158,17 @@ def main(argv=None) -> dict:
     previous = json.loads(Path(args.out).read_text(encoding="utf-8")) if args.out and Path(args.out).exists() else {}
     results = {**previous, "machine": machine(), "date": time.strftime("%Y-%m-%d")}
     bars = dict(previous.get("bars", {}))
+    measured_on = {"date": results["date"], "cpu": results["machine"]["cpu"]}  # bars of a partial run keep their own
     if "validate" in args.parts:
-        bars["validate_10m"] = bar_validate("10m")
+        bars["validate_10m"] = {**bar_validate("10m"), "measured_on": measured_on}
         write_json(args.out, {**results, "bars": bars})
     if "run" in args.parts:
         for size in args.sizes:
-            bars[f"crm_run_{size}"] = bar_run(size, 120.0 if size == "1m" else 480.0,
-                                              None if size == "1m" else 4096.0)
+            bars[f"crm_run_{size}"] = {**bar_run(size, 120.0 if size == "1m" else 480.0,
+                                                 None if size == "1m" else 4096.0), "measured_on": measured_on}
             write_json(args.out, {**results, "bars": bars})
     if "spark" in args.parts:
-        bars["spark_local_10m"] = bar_spark("10m")
+        bars["spark_local_10m"] = {**bar_spark("10m"), "measured_on": measured_on}
     results["bars"] = bars
     for name, bar in bars.items():
         print(f"{name:20s} {bar['seconds']:>9} s  {'PASS' if bar['pass'] else 'FAIL'}", flush=True)

@@ -97,6 +97,8 @@ def _notes(name: str, bar: dict) -> list[str]:
         notes.append(f"- {name}: crm run's whole validation stage on the same file (validate, store the Parquet, "
                      f"write validation.json, clean_transactions.csv and rejected_rows.csv): {stage['seconds']} s, "
                      f"peak {stage['peak_mb']:,.0f} MB")
+    if isinstance(bar.get("measured_on"), dict):
+        notes.append(f"- {name}: measured {bar['measured_on']['date']} on {bar['measured_on']['cpu']}")
     if bar.get("peak_note"):
         notes.append(f"- {name}: {bar['peak_note']}")
     if bar.get("errors"):
