@@ -215,3 +215,19 @@ def test_a_style_repeated_by_every_table_appears_once():
     kept = _without_repeated_styles(body)
     assert kept.count("<style>.crm-table{margin:0}</style>") == 1 and kept.count("<style>") == 3
     assert "<td>1</td>" in kept and "<td>2</td>" in kept and kept.index("crm-table{") < kept.index("<td>1</td>")
+
+
+def test_titles_are_kept_with_the_table_or_chart_they_introduce():
+    from crmlib.present.report import STYLESHEET, _titles_kept_with_next
+
+    body = ('<div class="text">\n<p><strong>Call first</strong></p>\n</div><div class="output">T</div>'
+            '<div class="text"><h2>5. A section</h2><p>Its intro.</p></div><div class="output">C</div>'
+            '<div class="text"><p>A paragraph.</p><h3>A sub-title</h3>\n</div><div class="output">D</div>'
+            '<div class="text"><p><strong>Bold</strong> inside a sentence.</p></div>')
+    marked = _titles_kept_with_next(body)
+    assert marked.count('class="text keep-with-next"') == 2
+    assert marked.startswith('<div class="text keep-with-next">\n<p><strong>Call first')
+    assert '<div class="text"><h2>5. A section</h2><p>Its intro.</p></div>' in marked   # ends in a paragraph
+    assert '<div class="text keep-with-next"><p>A paragraph.</p><h3>A sub-title</h3>' in marked
+    assert '<div class="text"><p><strong>Bold</strong> inside a sentence.</p></div>' in marked
+    assert ".keep-with-next { break-after: avoid" in STYLESHEET.read_text(encoding="utf-8")

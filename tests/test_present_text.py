@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crmlib.i18n import t
 from crmlib.ltv.scenarios import LTVInputs, project_base, steady_state_base
 from crmlib.ltv.segment_value import NO_SEGMENT
 from crmlib.present import churn_text, ltv_text
@@ -37,6 +38,20 @@ def test_a_shrinking_base_is_called_shrinking(lang, shrinks):
     assert "goes from" not in sentence
     growing = project_base(inputs, 100, 1_034, 5)
     assert ltv_text.projection_direction(growing) == "grows"
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_the_projection_title_compares_with_todays_base(lang):
+    """1,414 active today, 2,448 in year 1 (today's base plus the new customers), 1,929 in year 5:
+    above today's base, so the title must not read as a base shrinking below today's."""
+    inputs = LTVInputs(yearly_revenue=1_000.0, margin=0.3, retention=0.457, years=10)
+    settling = project_base(inputs, 1_414, 1_034, 5)
+    assert ltv_text.projection_direction(settling) == "settles"
+    sep = "," if lang == "en" else "."
+    title = t("ltv_section_projection_settles", lang, end=f"1{sep}929", years=5, start=f"1{sep}414")
+    assert f"1{sep}414" in title and f"1{sep}929" in title and ("above" in title or "di atas" in title)
+    shrinking = project_base(inputs, 5_000, 1_034, 5)            # year 5 below today's 5,000
+    assert ltv_text.projection_direction(shrinking) == "shrinks"
 
 
 def test_the_clv_customer_count_is_explained():

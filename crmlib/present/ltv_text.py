@@ -184,8 +184,12 @@ def value_rows(result: LTVResult, currency: str = "IDR", lang: str = "en") -> pd
 
 
 def projection_direction(projection: pd.DataFrame) -> str:
-    """"shrinks" when the last year's active base is below the first year's, else "grows"."""
-    return "shrinks" if projection["active"].iloc[-1] < projection["active"].iloc[0] else "grows"
+    """How the last year's active base compares: "grows" (at or above year 1's), "settles"
+    (below year 1's, which adds the new customers to today's base, but at or above today's)
+    or "shrinks" (below today's active base)."""
+    today, first, last = (projection["retained"].iloc[0], projection["active"].iloc[0],
+                          projection["active"].iloc[-1])
+    return "grows" if last >= first else "settles" if last >= today else "shrinks"
 
 
 def projection_sentence(projection: pd.DataFrame, uplifted: pd.DataFrame, start: float, new: float,
@@ -237,7 +241,8 @@ def section_titles(clv: CLVFit, segment: pd.Series | None, client_value: LTVResu
                     gain=money(uplift["base_profit_after"] - uplift["base_profit_before"])),
         "cac": t("ltv_section_cac", lang, ratio=format_number(chosen["ratio"], 1, lang)),
         "projection": t(f"ltv_section_projection_{projection_direction(projection)}", lang,
-                        end=_count(projection["active"].iloc[-1], lang), years=len(projection)),
+                        end=_count(projection["active"].iloc[-1], lang), years=len(projection),
+                        start=_count(projection["retained"].iloc[0], lang)),
     }
     return titles
 
@@ -271,5 +276,6 @@ def executive_summary_items(clv: CLVFit, segment: pd.Series | None, client_value
                       multiple=format_number(chosen["multiple"], 0, lang)))
     messages.append(t(f"ltv_msg_projection_{projection_direction(projection)}", lang,
                       first=_count(projection["active"].iloc[0], lang),
+                      start=_count(projection["retained"].iloc[0], lang),
                       end=_count(projection["active"].iloc[-1], lang), years=len(projection)))
     return kpis[:5], messages[:5]

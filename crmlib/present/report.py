@@ -313,7 +313,21 @@ class ReportExporter(HTMLExporter):
 def render_report(nb, context: ReportContext | None = None) -> str:
     """The report page for an executed notebook node."""
     body, _ = ReportExporter().from_notebook_node(nb, context=context)
-    return _without_repeated_styles(_without_text_anchors(body))
+    return _titles_kept_with_next(_without_repeated_styles(_without_text_anchors(body)))
+
+
+_TEXT_BLOCK = re.compile(r'<div class="text">(?P<inner>(?:(?!<div|</div>).)*)</div>', re.S)
+_ENDS_IN_TITLE = re.compile(r"(</h[2-6]>|^\s*<p><strong>[^<]*</strong></p>)\s*$", re.S)
+
+
+def _titles_kept_with_next(body: str) -> str:
+    """Mark text blocks that end in a heading, or are only a bold title line, so that print
+    keeps them on the page of the table or chart they introduce (``keep-with-next``)."""
+    def mark(match: re.Match) -> str:
+        if not _ENDS_IN_TITLE.search(match.group("inner")):
+            return match.group(0)
+        return '<div class="text keep-with-next">' + match.group("inner") + "</div>"
+    return _TEXT_BLOCK.sub(mark, body)
 
 
 _HEADING_ID = re.compile(r"(<h[1-6])\s+id=(\"[^\"]*\"|'[^']*')")

@@ -22,10 +22,11 @@ from crmlib.rfm.segments import NO_LONGER, NOT_YET, SegmentRules
 CHANNEL_COLOURS = {"whatsapp": FOUR_R_COLOURS["Referral"], "sms": NEUTRAL, "email": FOUR_R_COLOURS["Retention"]}
 
 
-def _four_r_legend(ax, lang: str) -> None:
+def _four_r_legend(where, lang: str) -> None:
+    """The 4R colours' legend under an axis or, given a figure, under its panels."""
     handles = [Patch(color=colour, label=four_r_label(name, lang))
                for name, colour in FOUR_R_COLOURS.items()]
-    legend_below(ax, columns=4, handles=handles, title="4R")
+    legend_below(where, columns=4, handles=handles, title="4R")
 
 
 def segment_bars(segments: pd.DataFrame, lang: str = "en", currency: str = "IDR"):
@@ -46,9 +47,8 @@ def segment_bars(segments: pd.DataFrame, lang: str = "en", currency: str = "IDR"
         for y, (value, part) in enumerate(zip(segments[column], segments[share])):
             ax.text(value, y, f" {format_percent(part, 0, lang)}", va="center")
         ax.margins(x=0.22)
-    _four_r_legend(left, lang)
-    left.get_legend().set_bbox_to_anchor((1.0, -0.14))
     fig.tight_layout()
+    _four_r_legend(fig, lang)  # one legend under both panels, laid out after them so it cannot squeeze them
     return fig
 
 
