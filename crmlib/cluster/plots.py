@@ -4,6 +4,8 @@ Every chart has a title and axis labels with units, in the report's language.
 """
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -27,6 +29,11 @@ def cluster_names(personas: pd.DataFrame) -> pd.Series:
     return pd.Series({c: f"{c} · {p}" for c, p in personas["persona"].items()})
 
 
+def _panel_title(text: str) -> str:
+    """A panel title on at most two short lines, so side-by-side panels' titles never collide."""
+    return textwrap.fill(text, 34)
+
+
 def plot_k_selection(selection: KSelection, lang: str = "en"):
     """All criteria against k in one figure, the chosen k marked; last panel: the auto rule's ranks."""
     table = selection.table
@@ -41,7 +48,7 @@ def plot_k_selection(selection: KSelection, lang: str = "en"):
             ax.scatter([selection.knee], [table.loc[selection.knee, "inertia"]], s=160,
                        facecolors="none", edgecolors="black", zorder=3, label=t("cluster_elbow", lang))
         ax.axvline(selection.k, color=ALERT, linestyle="--", label=t("cluster_chosen", lang))
-        label(ax, t(key, lang), t("cluster_k", lang), t("cluster_score", lang))
+        label(ax, _panel_title(t(key, lang)), t("cluster_k", lang), t("cluster_score", lang))
         ax.set_xticks(table.index)
         ax.legend(loc="best", fontsize=FONT_SIZE - 2)
         ax.title.set_fontsize(FONT_SIZE - 1)
@@ -49,7 +56,9 @@ def plot_k_selection(selection: KSelection, lang: str = "en"):
     ranks = selection.mean_ranks
     ax.bar(ranks.index.astype(str), ranks.to_numpy(), color=[
         ALERT if k == selection.k else ACCENT for k in ranks.index])
-    label(ax, t("cluster_rank_title", lang), t("cluster_k", lang), t("cluster_rank_axis", lang))
+    label(ax, _panel_title(t("cluster_rank_title", lang)), t("cluster_k", lang),
+          textwrap.fill(t("cluster_rank_axis", lang), 28))
+    ax.title.set_fontsize(FONT_SIZE - 1)
     fig.suptitle(t("cluster_criteria_title", lang), fontweight="bold")
     fig.tight_layout()
     return fig

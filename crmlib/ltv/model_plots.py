@@ -9,7 +9,7 @@ import pandas as pd
 import seaborn as sns
 
 from crmlib.i18n import t
-from crmlib.present.charts import label, percent_axis
+from crmlib.present.charts import label, month_axis, percent_axis
 
 #: Distinct colours for a handful of customers (the house palette's greens are too alike).
 LINE_PALETTE = "colorblind"
@@ -27,6 +27,7 @@ def plot_alive_paths(paths: dict, ax=None, lang: str = "en"):
         ax.scatter(bought["date"], bought["p_alive"], color=colour, s=14, zorder=3)
     ax.set_ylim(0, 1.02)
     percent_axis(ax, "y", lang)
+    month_axis(ax, "x", lang)
     ax.legend(loc="lower left", fontsize=9)
     return label(ax, t("ltv_alive_path_title", lang), t("ltv_axis_date", lang), t("ltv_axis_p_alive", lang))
 

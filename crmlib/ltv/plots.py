@@ -17,7 +17,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from crmlib.present.numbers import format_money, format_number, format_percent
 from crmlib.i18n import t
 from crmlib.present.charts import (ACCENT, ACCENT_LIGHT, FIGURE_WIDTH, FOUR_R_COLOURS, PALETTE, label, legend_below,
-                                   money_axis, percent_axis)
+                                   count_axis, money_axis, month_axis, percent_axis)
 
 MODEL_COLOURS = {"actual": "#222222", "bgnbd": FOUR_R_COLOURS["Retention"],
                  "pareto_nbd": FOUR_R_COLOURS["Recovery"]}
@@ -90,6 +90,8 @@ def plot_tracking(table: pd.DataFrame, calibration_end=None, ax=None, lang: str 
                     xycoords=("data", "axes fraction"), ha="right", va="top", fontsize=11,
                     color="#555555", xytext=(-4, -4), textcoords="offset points")
     ax.set_ylim(bottom=0)
+    count_axis(ax, "y", lang)
+    month_axis(ax, "x", lang)
     legend_below(ax)
     key = "ltv_tracking_cumulative_title" if cumulative else "ltv_tracking_title"
     ylabel = t("ltv_axis_cum_repeats" if cumulative else "ltv_axis_repeats_per_period", lang,

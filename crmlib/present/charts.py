@@ -14,7 +14,7 @@ import seaborn as sns
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator
 
-from crmlib.present.numbers import format_money, format_number, format_percent
+from crmlib.present.numbers import format_money, format_month, format_number, format_percent
 
 #: One colour per R of the 4R frame, used wherever segments, personas or actions are drawn.
 FOUR_R_COLOURS = {"Relationship": "#6a4c93", "Retention": "#1982c4", "Referral": "#2a9d8f",
@@ -74,6 +74,21 @@ def count_axis(ax, axis: str = "y", lang: str = "en") -> None:
     formatter = FuncFormatter(lambda v, _pos: format_number(v, 0, lang))
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10], integer=True))
+
+
+def month_axis(ax, axis: str = "x", lang: str = "en", most: int = 8) -> None:
+    """Date ticks on whole months (Jan, Jul, … or years), written as the language writes a
+    month ("Jan 2024", "Des 2024"), at most ``most`` of them; call after plotting."""
+    import matplotlib.dates as mdates
+
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    low, high = ax.get_xlim() if axis == "x" else ax.get_ylim()
+    months = (high - low) / 30.44
+    step = next((s for s in (1, 2, 3, 6, 12, 24, 60) if months / s <= most), 120)
+    locator = (mdates.MonthLocator(bymonth=range(1, 13, step)) if step < 12
+               else mdates.YearLocator(step // 12))
+    target.set_major_locator(locator)
+    target.set_major_formatter(FuncFormatter(lambda value, _: format_month(mdates.num2date(value).date(), lang)))
 
 
 def legend_below(where, columns: int | None = None, title: str | None = None, gap_points: float = 44,
