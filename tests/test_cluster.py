@@ -283,3 +283,14 @@ def test_compare_segments_finds_the_most_split_segment():
     assert agreement.split_parts.tolist() == pytest.approx([0.5, 1 / 3, 1 / 6])
     with pytest.raises(InputError):
         C.compare_segments(clusters, pd.Series(["x"], index=["other"]))
+
+
+@pytest.mark.parametrize("lang, money", [("en", "Rp 229,700"), ("id", "Rp 229.700")])
+def test_features_table_shows_spend_in_the_currency(lang, money):
+    from crmlib.cluster.report import features_table
+
+    features = pd.DataFrame({"recency_days": [10.0, 40.0, 155.0, 358.0, 400.0],
+                             "monetary_total": [100_000.0, 229_700.0, 489_000.0, 1_141_300.0, 2_000_000.0]})
+    html = features_table(features, lang, "IDR").html
+    assert money in html and "Rp 489" in html
+    assert "Rp 40" not in html and "Rp 155" not in html        # days stay days

@@ -6,10 +6,12 @@ import pandas as pd
 from crmlib.cluster.kmeans import STABILITY_THRESHOLD, KSelection, SegmentAgreement
 from crmlib.i18n import t
 from crmlib.present.cluster_text import feature_label
-from crmlib.present.numbers import format_count, format_number, format_percent
+from crmlib.present.numbers import format_count, format_money, format_number, format_percent
 from crmlib.present.tables import show_table
 
 _MONEY_MEDIANS = ("median_monetary_total", "median_monetary_mean")
+#: Features that are amounts of money (shown in the run's currency).
+MONEY_FEATURES = ("monetary_total", "monetary_mean")
 #: The medians shown in the main table (all of them are in the exported profiles).
 KEY_MEDIANS = ("median_recency_days", "median_monetary_total")
 
@@ -62,14 +64,19 @@ def selection_table(selection: KSelection, lang: str = "en"):
                                 "stability_ari": 2})
 
 
-def features_table(features: pd.DataFrame, lang: str = "en"):
-    """The features clustered: median and quartiles of each (the appendix)."""
+def features_table(features: pd.DataFrame, lang: str = "en", currency: str = "IDR"):
+    """The features clustered: median and quartiles of each (the appendix); spend in money."""
     numeric = features.select_dtypes("number")
-    rows = [(feature_label(c, lang), *numeric[c].quantile([0.25, 0.5, 0.75]).to_numpy()) for c in numeric]
+    rows = []
+    for column in numeric:
+        quartiles = numeric[column].quantile([0.25, 0.5, 0.75]).to_numpy()
+        if column in MONEY_FEATURES:
+            shown = [format_money(v, currency, lang, short=False) for v in quartiles]
+        else:
+            shown = [format_number(v, 0 if numeric[column].abs().max() >= 100 else 2, lang) for v in quartiles]
+        rows.append((feature_label(column, lang), *shown))
     frame = pd.DataFrame(rows, columns=["feature", "q1", "median", "q3"])
-    digits = {c: 0 if frame[c].abs().max() >= 100 else 2 for c in ("q1", "median", "q3")}
-    return show_table(frame, lang, max_rows=None, kinds={"q1": "number", "median": "number", "q3": "number"},
-                      decimals={c: min(digits.values()) for c in digits},
+    return show_table(frame, lang, max_rows=None, kinds={"feature": "text", "q1": "money", "median": "money", "q3": "money"},
                       headers={"feature": t("cluster_feature", lang), "q1": t("rfm_quartile_low", lang),
                                "median": t("rfm_median", lang), "q3": t("rfm_quartile_high", lang)})
 
