@@ -170,3 +170,9 @@ def test_sample_run_reports_are_self_contained(sample_run):
     hub = (sample_run.run_dir / "index.html").read_text(encoding="utf-8")
     assert_self_contained(hub, "hub")
     assert "k_knee" not in hub and "churn_rate" not in hub and "bgnbd_baseline" not in hub
+    # the customer counts of the reports are reconciled in one sentence, from their results
+    results = {name[:2]: json.loads((sample_run.run_dir / name / "results.json").read_text(encoding="utf-8"))
+               for name in names}
+    for count in (results["01"]["customers_total"], results["01"]["buyers"], results["04"]["scored_customers"],
+                  results["05"]["clv"]["customers"]):
+        assert f"{count:,}" in hub[hub.index("The reports count customers differently"):]

@@ -92,6 +92,30 @@ def data_check_sentence(validation: dict, lang: str) -> str:
     return t("hub_data_check", lang, **n)
 
 
+def _results(entries: list[ReportEntry], prefix: str) -> dict:
+    for entry in entries:
+        path = entry.folder / "results.json"
+        if entry.name.startswith(prefix) and entry.status in ("ok", "earlier") and path.exists():
+            return json.loads(path.read_text(encoding="utf-8"))
+    return {}
+
+
+def customer_counts_sentence(entries: list[ReportEntry], lang: str) -> str:
+    """Why the reports count different customers, in one sentence ("" without report 01)."""
+    from crmlib.present.numbers import format_number
+
+    profile, churn, ltv = _results(entries, "01"), _results(entries, "04"), _results(entries, "05")
+    if not profile.get("customers_total") or not profile.get("buyers"):
+        return ""
+    n = lambda value: format_number(value, 0, lang)  # noqa: E731
+    parts = [t("hub_counts_file", lang, total=n(profile["customers_total"]), buyers=n(profile["buyers"]))]
+    if churn.get("scored_customers") is not None:
+        parts.append(t("hub_counts_scored", lang, scored=n(churn["scored_customers"])))
+    if (ltv.get("clv") or {}).get("customers"):
+        parts.append(t("hub_counts_valued", lang, valued=n(ltv["clv"]["customers"])))
+    return "; ".join(parts) + "."
+
+
 def downloads(entries: list[ReportEntry], run_dir: Path, lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
     """(group heading, [(link, text)]) for the deck, the PDFs and the take-away tables."""
     run_dir = Path(run_dir)
@@ -117,6 +141,7 @@ def hub_html(run_dir: Path, entries: list[ReportEntry], validation: dict, contex
     lang = context.lang
     e = html.escape
     kpis = headline_kpis(entries)
+    counts = customer_counts_sentence(entries, lang)
     tiles = "".join(f'<div class="kpi"><div class="kpi-value">{e(k["value"])}</div>'
                     f'<div class="kpi-label">{e(k["label"])}</div></div>' for k in kpis)
     rows = []
@@ -163,6 +188,7 @@ def hub_html(run_dir: Path, entries: list[ReportEntry], validation: dict, contex
 </table>
 <h2>{e(t("hub_data_check_title", lang))}</h2>
 <p class="data-check">{inline_text(data_check_sentence(validation, lang))}</p>
+{f'<p class="data-check">{e(counts)}</p>' if counts else ""}
 <h2>{e(t("hub_downloads", lang))}</h2>
 {groups}
 <p class="footnote">{e(t("hub_footnote", lang))} <a href="manifest.json">manifest.json</a> · <a href="validation/validation.json">validation.json</a></p>
