@@ -38,7 +38,7 @@ def test_a_rules_file_without_a_language_falls_back_to_english(tmp_path):
 
 def test_four_r_labels():
     assert rfm_text.four_r_label("Recovery", "en") == "Recovery"
-    assert rfm_text.four_r_label("Recovery", "id") == "Recovery (memulihkan)"
+    assert rfm_text.four_r_label("Recovery", "id") == "Recovery (memenangkan kembali)"
 
 
 def test_rules_table():
@@ -47,7 +47,7 @@ def test_rules_table():
     assert table["segment"].tolist() == RULES.names
     at_risk = table.set_index("segment").loc["At Risk"]
     assert (at_risk["label"], at_risk["r_of_4r"], at_risk["r_of_4r_label"]) == \
-        ("Berisiko Pergi", "Recovery", "Recovery (memulihkan)")
+        ("Berisiko Pergi", "Recovery", "Recovery (memenangkan kembali)")
     assert rfm_text.rules_table(RULES, "en").set_index("segment").loc["At Risk", "label"] == "At Risk"
 
 

@@ -36,7 +36,7 @@ def segment_label(rules: SegmentRules, name: str, lang: str = "en") -> str:
 
 
 def four_r_label(r_of_4r: str, lang: str = "en") -> str:
-    """A segment's R of the 4R frame in ``lang``: ``Recovery`` / ``Recovery (memulihkan)``."""
+    """A segment's R of the 4R frame in ``lang``: ``Recovery`` / ``Recovery (memenangkan kembali)``."""
     return t(f"rfm_4r_{str(r_of_4r).lower()}", lang)
 
 

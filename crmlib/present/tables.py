@@ -79,11 +79,13 @@ def infer_kind(values: pd.Series) -> str:
 
 
 def header_label(column, lang: str = "en") -> str:
-    """A column's header when none is given: its label if one exists, else the name in words."""
+    """A column's header when none is given: its label if one exists, else the name in words
+    (first letter capitalised, the rest as written: a segment name keeps its own spelling)."""
     name = str(column)
     if name in labels():
         return t(name, lang)
-    return name.replace("_", " ").strip().capitalize()
+    words = name.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
 
 
 def format_value(value, kind: str, lang: str = "en", currency: str = "IDR", decimals: int | None = None) -> str:
