@@ -136,6 +136,31 @@ def test_frequency_histogram_zero_class_matches_closed_form():
     assert table.loc["0", "bgnbd"] == pytest.approx(expected_zeros, rel=0.02)
 
 
+def test_frequency_histogram_on_a_big_base_simulates_fewer_bases(monkeypatch):
+    """Above MAX_SIMULATED customers per model one simulated base stands for the 20: the counts
+    still match the closed form P(X(T) = 0) within the Monte Carlo error of one base."""
+    from crmlib.ltv import checks
+
+    rng = np.random.default_rng(2)
+    T = rng.uniform(10, 60, size=40_000)
+    calibration = pd.DataFrame({"frequency": rng.integers(0, 10, size=T.size), "T": T})
+    model = bgnbd_with(PUBLISHED_BGNBD)
+    simulated = []
+    real = checks._simulate
+    monkeypatch.setattr(checks, "_simulate", lambda m, n, t, seed: simulated.append(n) or real(m, n, t, seed))
+    monkeypatch.setattr(checks, "MAX_SIMULATED", 50_000)
+    table = frequency_histogram(calibration, {"bgnbd": model}, repeats=20, seed=3)
+    assert simulated == [40_000]                               # one base, not 20
+    assert table["bgnbd"].sum() == pytest.approx(T.size)
+    expected_zeros = np.sum((4.414 / (4.414 + T)) ** 0.243)
+    sd = np.sqrt(expected_zeros * (1 - expected_zeros / T.size))
+    assert abs(table.loc["0", "bgnbd"] - expected_zeros) < 4 * sd
+    monkeypatch.setattr(checks, "MAX_SIMULATED", 2_000_000)
+    simulated.clear()
+    frequency_histogram(calibration, {"bgnbd": model}, repeats=20, seed=3)
+    assert simulated == [800_000]                              # a smaller base keeps its 20 bases
+
+
 def test_frequency_recency_matrix_alive_closed_form():
     model = bgnbd_with(PUBLISHED_BGNBD)
     matrix = frequency_recency_matrix(model, T=38.86, max_frequency=4, what="alive", points=5)
