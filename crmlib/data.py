@@ -44,7 +44,7 @@ def load_data(transactions: str | Path, customers: str | Path | None = None, col
     validation = validate_export(transactions, columns=columns, dayfirst=dayfirst, decimal=decimal,
                                  delimiter=delimiter, as_of_date=as_of_date, returns_policy=returns_policy,
                                  cancel_order_prefix=cancel_order_prefix, validation_rules=validation_rules,
-                                 encoding=encoding, engine=engine, spark_master=spark_master).result()
+                                 encoding=encoding, engine=engine, spark_master=spark_master).result(arrow_text=True)
     table = None
     if customers:
         table = load_customers(customers, columns=customer_columns or None, dayfirst=dayfirst,
