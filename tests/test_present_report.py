@@ -230,4 +230,6 @@ def test_titles_are_kept_with_the_table_or_chart_they_introduce():
     assert '<div class="text"><h2>5. A section</h2><p>Its intro.</p></div>' in marked   # ends in a paragraph
     assert '<div class="text keep-with-next"><p>A paragraph.</p><h3>A sub-title</h3>' in marked
     assert '<div class="text"><p><strong>Bold</strong> inside a sentence.</p></div>' in marked
-    assert ".keep-with-next { break-after: avoid" in STYLESHEET.read_text(encoding="utf-8")
+    css = STYLESHEET.read_text(encoding="utf-8")
+    assert ".keep-with-next { break-after: avoid" in css
+    assert ".text > blockquote:first-child { break-before: avoid" in css   # a "so what" stays with its chart
