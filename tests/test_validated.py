@@ -74,8 +74,11 @@ def test_a_run_folder_is_used_when_set_and_keyed_by_the_input(tmp_path, monkeypa
     assert key is not None and (run_dir / validated.TRANSACTIONS_FILE).is_file()
     assert (run_dir / "rejected_rows.csv").read_text(encoding="utf-8") == "kept by the runner\n"
     assert not (tmp_path / "cache").exists()  # nothing in the interactive cache during a run
-    fetched = validated.fetch(run_dir, key)
-    assert_same(fetched, data.validation)
+    fetched = validated.fetch_tables(run_dir, key)
+    assert_same(fetched.result(arrow_text=True), data.validation)   # load_data's text columns are Arrow
+    assert data.transactions["customer_id"].dtype == "string[pyarrow]"
+    assert_same(validated.fetch(run_dir, key), fetched.result())   # the canonical frame: Python objects
+    assert fetched.result().transactions["customer_id"].dtype == object
     assert validated.fetch(run_dir, "0" * 64) is None
 
 

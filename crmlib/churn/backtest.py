@@ -220,6 +220,8 @@ def run_backtest(data, cutoffs, horizon_days: int = 90, customers=None,
     snapshots = build_snapshots(history, cutoffs, horizon_days, customers, lookback_days,
                                 inactive_days, window_days, attributes)
     train, test = time_split(snapshots, horizon_days)
+    snapshot_cutoffs = [pd.Timestamp(c) for c in sorted(snapshots["cutoff"].unique())]
+    del snapshots  # train and test are copies: a million customers a cutoff make this a gigabyte
     numeric, categorical = feature_columns(train)
     numeric = [c for c in numeric if train[c].notna().any()]
     pipelines = make_models(numeric, categorical, class_weight, random_state)
@@ -238,7 +240,7 @@ def run_backtest(data, cutoffs, horizon_days: int = 90, customers=None,
         notes["bgnbd"] = note
     return BacktestResult(models=fitted, train=train, test=test, predictions=predictions,
                           numeric=numeric, categorical=categorical,
-                          cutoffs=[pd.Timestamp(c) for c in sorted(snapshots["cutoff"].unique())],
+                          cutoffs=snapshot_cutoffs,
                           horizon_days=horizon_days, notes=notes)
 
 
