@@ -67,7 +67,10 @@ def purchase_history(transactions: pd.DataFrame) -> PurchaseHistory:
                          "load them with crmlib.data.load_data.")
     if transactions.empty:
         raise InputError("no transactions to learn churn from: the transactions table is empty.")
-    codes, ids = pd.factorize(transactions["customer_id"].astype(str), sort=True)
+    customer_ids = transactions["customer_id"]
+    if not isinstance(customer_ids.dtype, pd.StringDtype):  # Arrow text (load_data) is factorised as it is
+        customer_ids = customer_ids.astype(str)
+    codes, ids = pd.factorize(customer_ids, sort=True)
     day = _days(transactions["date"])
     amount = transactions["amount"].to_numpy(dtype=float)
     is_return = (transactions["is_return"].to_numpy(dtype=bool) if "is_return" in transactions
