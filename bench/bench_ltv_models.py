@@ -153,8 +153,19 @@ def main() -> None:
                                                  converged=pnc.converged_,
                                                  ratio_to_bgnbd_per_customer=round(pnc_s / args.pareto_n / (bg_s / args.n), 1)),
         },
-        "target": "each new fitter within 3x of its reference's fit time on the same customers",
+        "target": "each new fitter within 3x of BG/NBD's fit time on the same number of customers (the issue's bar)",
     }
+    # Pareto/NBD with covariates: its ratio to the plain Pareto/NBD is shown, but the bar is BG/NBD's fit
+    for name, key in (("pareto_nbd_covariates_cdnow", "ratio_to_bgnbd"),
+                      ("pareto_nbd_covariates_mixture", "ratio_to_bgnbd_per_customer")):
+        fit = payload["fits"][name]
+        fit["pass"] = fit[key] <= 3.0
+        fit["target"] = "≤ 3× BG/NBD's CPU seconds" + (" per customer" if key.endswith("customer") else "")
+    cdnow, heavy = payload["fits"]["pareto_nbd_covariates_cdnow"], payload["fits"]["pareto_nbd_covariates_mixture"]
+    payload["note"] = (f"Pareto/NBD with covariates takes {cdnow['ratio']}x its own plain model on 1M customers but "
+                       f"{cdnow['ratio_to_bgnbd']}x BG/NBD's fit (the issue's reference for every new fitter) on the CDNOW "
+                       f"regime and {heavy['ratio_to_bgnbd_per_customer']}x per customer on the heavy-buyer mixture (the "
+                       "Pareto/NBD likelihood's hypergeometric series): that bar is not met for it. CPU seconds, single process.")
     print(payload)
     write_json(args.out, payload)
 
