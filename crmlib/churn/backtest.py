@@ -145,7 +145,12 @@ def time_split(snapshots: pd.DataFrame, horizon_days: int) -> tuple[pd.DataFrame
 
 
 def _log1p_signed(x):
-    return np.sign(x) * np.log1p(np.abs(x))
+    """sign(x) log(1 + |x|), with one temporary array (the same values as the plain expression)."""
+    x = np.asarray(x, dtype=float)
+    out = np.abs(x)
+    np.log1p(out, out=out)
+    out *= np.sign(x)
+    return out
 
 
 def make_models(numeric: list[str], categorical: list[str], class_weight=None,
@@ -157,8 +162,9 @@ def make_models(numeric: list[str], categorical: list[str], class_weight=None,
     next to ROC AUC. ``class_weight="balanced"`` is available for very rare churn.
     """
     linear = ColumnTransformer([
+        # the transform's output is fresh, so the scaler may work in place (the same arithmetic)
         ("numeric", make_pipeline(SimpleImputer(strategy="median", add_indicator=True),
-                                  FunctionTransformer(_log1p_signed), StandardScaler()), numeric),
+                                  FunctionTransformer(_log1p_signed), StandardScaler(copy=False)), numeric),
         ("categorical", make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"),
                                       OneHotEncoder(handle_unknown="ignore", min_frequency=20)),
          categorical),
