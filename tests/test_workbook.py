@@ -56,6 +56,10 @@ def test_no_report_shows_a_machine_path(sample_run):
         text = page.read_text(encoding="utf-8")
         shown = [m for m in machine if m in text]
         assert not shown, f"{page.parent.name}/{page.name} shows {shown}"
+    for notebook in sorted(sample_run.run_dir.glob("*/notebook.ipynb")):  # what a consultant opens in JupyterLab
+        outputs = json.dumps([cell.get("outputs", []) for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]])
+        shown = [m for m in ("PosixPath", "WindowsPath") if m in outputs]
+        assert not shown, f"{notebook.parent.name}/notebook.ipynb shows {shown} in its outputs"
 
 
 def test_same_inputs_give_the_same_bytes(sample_run, tmp_path, sample_params_file):
