@@ -67,14 +67,12 @@ def selection_table(selection: KSelection, lang: str = "en"):
 def features_table(features: pd.DataFrame, lang: str = "en", currency: str = "IDR"):
     """The features clustered: median and quartiles of each (the appendix); spend in money."""
     numeric = features.select_dtypes("number")
-    rows = []
-    for column in numeric:
-        quartiles = numeric[column].quantile([0.25, 0.5, 0.75]).to_numpy()
-        if column in MONEY_FEATURES:
-            shown = [format_money(v, currency, lang, short=False) for v in quartiles]
-        else:
-            shown = [format_number(v, 0 if numeric[column].abs().max() >= 100 else 2, lang) for v in quartiles]
-        rows.append((feature_label(column, lang), *shown))
+    quartiles = numeric.quantile([0.25, 0.5, 0.75]).T.set_axis(["q1", "median", "q3"], axis=1)
+    decimals = min(0 if quartiles[c].abs().max() >= 100 else 2 for c in quartiles)  # one precision for the rest
+    rows = [(feature_label(column, lang),
+             *(format_money(v, currency, lang, short=False) if column in MONEY_FEATURES
+               else format_number(v, decimals, lang) for v in values))
+            for column, values in zip(quartiles.index, quartiles.to_numpy())]
     frame = pd.DataFrame(rows, columns=["feature", "q1", "median", "q3"])
     return show_table(frame, lang, max_rows=None, kinds={"feature": "text", "q1": "money", "median": "money", "q3": "money"},
                       headers={"feature": t("cluster_feature", lang), "q1": t("rfm_quartile_low", lang),
