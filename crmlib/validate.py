@@ -90,8 +90,15 @@ CANONICAL_DTYPES = {"customer_id": object, "order_id": object, "date": "datetime
                     "line": "int64"}
 
 
-#: Text columns kept in Arrow (:meth:`ValidatedTables.result` with ``arrow_text``).
+#: Text columns kept in Arrow (:func:`arrow_view`, :meth:`ValidatedTables.result` with ``arrow_text``).
 TEXT_DTYPE = pd.StringDtype("pyarrow")
+
+
+def _arrow_text():
+    """``types_mapper`` for pyarrow's ``to_pandas``: Arrow text stays Arrow (:data:`TEXT_DTYPE`)."""
+    import pyarrow as pa
+
+    return {pa.string(): TEXT_DTYPE, pa.large_string(): TEXT_DTYPE}.get
 
 
 def canonical_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
@@ -111,11 +118,7 @@ def canonical_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
 def arrow_view(table) -> pd.DataFrame:
     """A pyarrow table of canonical transactions as pandas without a Python object per text value
     (text columns ``string[pyarrow]``, dates in nanoseconds), for checks and the report."""
-    import pyarrow as pa
-
-    text = pd.StringDtype("pyarrow")
-    return table.to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get,
-                           coerce_temporal_nanoseconds=True)
+    return table.to_pandas(types_mapper=_arrow_text(), coerce_temporal_nanoseconds=True)
 
 
 @dataclass
@@ -133,11 +136,8 @@ class ValidatedTables:
         ``arrow_text``: the text columns (customer and order ids, category, channel) as
         ``string[pyarrow]`` instead of Python objects — the same values in a tenth of the memory
         (ten million rows: about 1 GB less), which is what the notebooks load."""
-        import pyarrow as pa
-
-        mapper = {pa.string(): TEXT_DTYPE, pa.large_string(): TEXT_DTYPE}.get if arrow_text else None
         kept = canonical_dtypes(self.kept.to_pandas(split_blocks=True, coerce_temporal_nanoseconds=True,
-                                                    types_mapper=mapper))
+                                                    types_mapper=_arrow_text() if arrow_text else None))
         return ValidationResult(transactions=kept, rejected=self.rejected, report=self.report)
 
 

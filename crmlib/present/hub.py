@@ -32,11 +32,14 @@ class ReportEntry:
     error: str | None = None
 
     @property
-    def summary(self) -> dict:
+    def results(self) -> dict:
+        """The report's ``results.json`` ({} when it has none)."""
         path = self.folder / "results.json"
-        if not path.exists():
-            return {}
-        return json.loads(path.read_text(encoding="utf-8")).get(RESULTS_KEY) or {}
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+    @property
+    def summary(self) -> dict:
+        return self.results.get(RESULTS_KEY) or {}
 
     @property
     def has_report(self) -> bool:
@@ -93,11 +96,8 @@ def data_check_sentence(validation: dict, lang: str) -> str:
 
 
 def _results(entries: list[ReportEntry], prefix: str) -> dict:
-    for entry in entries:
-        path = entry.folder / "results.json"
-        if entry.name.startswith(prefix) and entry.status in ("ok", "earlier") and path.exists():
-            return json.loads(path.read_text(encoding="utf-8"))
-    return {}
+    """``results.json`` of the report whose name starts with ``prefix`` ({} if it did not run)."""
+    return next((e.results for e in entries if e.name.startswith(prefix) and e.status in ("ok", "earlier")), {})
 
 
 def customer_counts_sentence(entries: list[ReportEntry], lang: str) -> str:
