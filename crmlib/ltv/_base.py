@@ -160,7 +160,13 @@ class RepeatPurchaseModel:
             optimum = maximise(objective, data, start_data, self._starts(time_scale),
                                n_customers, self.param_names, log_scale,
                                max_evaluations=self.max_evaluations, max_seconds=self.max_seconds)
-        return self._store_fit(optimum, float(self._loglik(optimum.theta, data, 0)[0]), n_customers)
+        return self._store_fit(optimum, self._unpenalised_loglik(optimum, data), n_customers)
+
+    def _unpenalised_loglik(self, optimum, data) -> float:
+        """The plain log-likelihood at the optimum (the search's own value when unpenalised)."""
+        if self.penalizer_coef == 0:
+            return float(optimum.loglik)
+        return float(self._loglik(optimum.theta, data, 0)[0])
 
     def _store_fit(self, optimum, loglik: float, n_customers: float):
         """Keep the estimates, the plain log-likelihood and the covariance; returns self."""

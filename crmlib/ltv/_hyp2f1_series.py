@@ -20,6 +20,8 @@ _Z_BINS = np.array([0.25, 0.5, 0.7, 0.85, 0.93, 0.97, 0.99, 0.997])
 MAX_TERMS = 20_000
 _TOL = 1e-15
 _MAX_CELLS = 1 << 22  # rows x terms per matrix block
+#: Groups needing at most this many terms are summed in one block (no binning on z).
+_FAST_TERMS = 64
 
 # column order of the derivative block
 COLUMNS = ("G", "r", "s", "rr", "rs", "ss", "z", "rz", "sz", "zz")
@@ -121,20 +123,17 @@ def evaluate_groups(z: np.ndarray, bounds: np.ndarray, b: np.ndarray, c: np.ndar
         return out
     lo = bounds[:-1]
     z_max = np.maximum.reduceat(z, lo)
-    n_needed = _n_terms_many(b, c, z_max)
-    fast = (z_max <= _Z_BINS[0]) & (n_needed <= 64)
+    n_needed = _n_terms_many(b, c, z_max, _FAST_TERMS)
+    fast = n_needed <= _FAST_TERMS
     if fast.any():
         n_max = int(n_needed[fast].max())
         table = coefficients(b[fast], c[fast], b_on_r, n_max, order)
-        powers = _powers(z, n_max) if fast.all() else None
         for row, g in enumerate(np.nonzero(fast)[0]):
             start, stop, n = bounds[g], bounds[g + 1], int(n_needed[g])
-            if powers is None:
-                out[start:stop] = _powers_times(z[start:stop], table[row, :n])
-            elif start == 0 and stop == z.size:
-                np.matmul(powers[:, :n], table[row, :n], out=out)
+            if start == 0 and stop == z.size:
+                np.matmul(_powers(z, n), table[row, :n], out=out)
             else:
-                out[start:stop] = powers[start:stop, :n] @ table[row, :n]
+                out[start:stop] = _powers(z[start:stop], n) @ table[row, :n]
     for g in np.nonzero(~fast)[0]:
         start, stop = bounds[g], bounds[g + 1]
         out[start:stop] = evaluate(z[start:stop], b[g], c[g], b_on_r, order)

@@ -143,21 +143,24 @@ class _CovariateModel(RepeatPurchaseModel):
         self.param_names = (*plain.param_names, *(f"purchase:{c}" for c in self.covariate_names_),
                             *(f"dropout:{c}" for c in self.covariate_names_))
         data = self._group_data(x, t_x, T_, w, Z)
-        start_data = data
-        if x.size > self.warm_start_rows:  # search on a subsample, Newton steps on all rows
-            rows = np.sort(np.random.default_rng(self.random_state).choice(
-                x.size, size=self.warm_start_rows, replace=False))
-            start_data = self._group_data(x[rows], t_x[rows], T_[rows], w[rows], Z[rows])
         k = Z.shape[1]
+        # The plain optimum with no covariate effects is the nested model's maximum: Newton
+        # steps from there (on a subsample first when the data are large) need no search.
         start = np.concatenate([plain._theta(), np.ones(2 * k)])
         time_scale = float(np.average(T_, weights=w))
         log_scale = np.concatenate([[np.log(time_scale) if n in plain.time_scale_params else 0.0
                                      for n in plain.param_names], np.zeros(2 * k)])
         objective = penalised(self._loglik, self.penalizer_coef, log_scale)
         with single_threaded_blas():
-            optimum = maximise(objective, data, start_data, [start], float(w.sum()), self.param_names,
-                               log_scale)
-        return self._store_fit(optimum, float(self._loglik(optimum.theta, data, 0)[0]), float(w.sum()))
+            if x.size > self.warm_start_rows:
+                rows = np.sort(np.random.default_rng(self.random_state).choice(
+                    x.size, size=self.warm_start_rows, replace=False))
+                start_data = self._group_data(x[rows], t_x[rows], T_[rows], w[rows], Z[rows])
+                start = maximise(objective, start_data, None, [start], start_data.total_weight,
+                                 self.param_names, log_scale, search=False).theta
+            optimum = maximise(objective, data, None, [start], float(w.sum()), self.param_names,
+                               log_scale, search=False)
+        return self._store_fit(optimum, self._unpenalised_loglik(optimum, data), float(w.sum()))
 
     def _group_data(self, x, t_x, T, w, Z) -> _CovData:
         codes, rows = _row_groups(Z)
