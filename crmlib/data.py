@@ -16,13 +16,22 @@ from crmlib.validate import RETURN, RULE_OPTIONS, ValidatedTables, ValidationRes
 class WorkbookData:
     """Validated transactions, the optional customers table, and the validation outcome."""
 
-    transactions: pd.DataFrame
+    transactions: pd.DataFrame | None  # None once handed over by pop_transactions()
     customers: pd.DataFrame | None
     validation: ValidationResult
 
     @property
     def report(self) -> dict:
         return self.validation.report
+
+    def pop_transactions(self) -> pd.DataFrame:
+        """Hand over the transactions and drop them from here (and from ``validation``), for a
+        notebook that condenses them once and needs only customer-level tables afterwards: ten
+        million lines hold about 600 MB."""
+        if self.transactions is None:
+            raise RuntimeError("the transactions were already handed over by pop_transactions()")
+        transactions, self.transactions, self.validation.transactions = self.transactions, None, None
+        return transactions
 
 
 def load_data(transactions: str | Path, customers: str | Path | None = None, columns: dict | None = None,
@@ -45,11 +54,20 @@ def load_data(transactions: str | Path, customers: str | Path | None = None, col
                                  delimiter=delimiter, as_of_date=as_of_date, returns_policy=returns_policy,
                                  cancel_order_prefix=cancel_order_prefix, validation_rules=validation_rules,
                                  encoding=encoding, engine=engine, spark_master=spark_master).result(arrow_text=True)
+    _release_arrow_memory()
     table = None
     if customers:
         table = load_customers(customers, columns=customer_columns or None, dayfirst=dayfirst,
                                encoding=encoding)
     return WorkbookData(transactions=validation.transactions, customers=table, validation=validation)
+
+
+def _release_arrow_memory() -> None:
+    """Give Arrow's freed blocks back to the system: its allocator keeps them for reuse, but
+    what follows a load is pandas and numpy work (ten million rows: about 600 MB held)."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def validate_export(transactions: str | Path, columns: dict | None = None, dayfirst: bool | None = None,

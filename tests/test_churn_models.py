@@ -1,4 +1,6 @@
 """Churn models, targeting, reasons, scoring and survival: simulations and hand-computed answers."""
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -230,3 +232,50 @@ def test_permutation_importance_is_scikit_learns_scored_in_batches():
     np.testing.assert_allclose(got.loc[list(X.columns), "importance"], expected.importances_mean, rtol=0, atol=1e-12)
     np.testing.assert_allclose(got.loc[list(X.columns), "importance_sd"], expected.importances_std, rtol=0, atol=1e-12)
     assert got["importance"].idxmax() == "recency_days"
+
+
+def test_column_median_imputer_gives_scikit_learns_medians_and_indicators():
+    from sklearn.base import clone
+    from sklearn.impute import SimpleImputer
+
+    from crmlib.churn.backtest import ColumnMedianImputer
+
+    known = np.array([[1.0, np.nan], [np.nan, 4.0], [3.0, 6.0], [10.0, np.nan]])
+    fitted = ColumnMedianImputer(add_indicator=True).fit(known)
+    assert fitted.statistics_.tolist() == [3.0, 5.0]  # odd and even counts of present values
+    assert fitted.transform(known).tolist() == [[1, 5, 0, 1], [3, 4, 1, 0], [3, 6, 0, 0], [10, 5, 0, 1]]
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 101, 1000):
+        X = rng.lognormal(size=(n, 5))
+        X[rng.random(X.shape) < 0.3] = np.nan
+        X[:, 3] = np.round(X[:, 3])  # ties
+        X[:, 4] = np.nan  # a column with no value at all
+        for keep in (False, True):
+            with warnings.catch_warnings():  # the empty column: scikit-learn warns it is skipped
+                warnings.simplefilter("ignore")
+                ours = clone(ColumnMedianImputer(add_indicator=True, keep_empty_features=keep)).fit(X)
+                theirs = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=keep).fit(X)
+                assert np.array_equal(ours.statistics_, theirs.statistics_, equal_nan=True)
+                assert np.array_equal(ours.transform(X), theirs.transform(X), equal_nan=True)
+
+
+def test_log1p_signed_inplace_is_the_plain_expression():
+    from crmlib.churn.backtest import _log1p_signed_inplace
+
+    x = np.array([[-1e9, -2.5, -0.0, 0.0], [1e-300, 0.5, 3.0, 1e12]])
+    expected = np.sign(x) * np.log1p(np.abs(x))
+    out = _log1p_signed_inplace(x)
+    assert out is x and np.array_equal(out, expected)
+    assert out[0, 0] == -np.log1p(1e9)
+
+
+def test_pop_transactions_hands_the_lines_over_once():
+    from crmlib.data import load_data
+
+    data = load_data("data/sample/transactions.csv", as_of_date="2024-12-31")
+    rows = data.report["rows_kept"]
+    transactions = data.pop_transactions()
+    assert len(transactions) == rows and data.transactions is None and data.validation.transactions is None
+    assert data.report["rows_kept"] == rows  # the report and customers stay
+    with pytest.raises(RuntimeError, match="already handed over"):
+        data.pop_transactions()

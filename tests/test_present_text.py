@@ -105,6 +105,21 @@ def test_reasons_are_worded_with_the_customers_figures():
     assert churn_text.channel_name("whatsapp") == "WhatsApp"
 
 
+def test_reasons_are_worded_chunk_by_chunk_in_the_customers_order(monkeypatch):
+    codes = pd.DataFrame({"reason_codes": ["recency", "", "gap", "recency;gap", "recency"],
+                          "reason_1": ["recency", "", "gap", "recency", "recency"],
+                          "reason_2": ["", "", "", "gap", ""]}, index=[14, 3, 12, 10, 11])
+    features = pd.DataFrame({"recency_days": [120.0, 5.0, 30.0, 200.0, 61.0], "gap_ratio": [3.0, np.nan, 2.5, 4.0, 1.0],
+                             "ipt_mean_days": [40.0, np.nan, 12.0, 50.0, 60.0]}, index=[10, 11, 12, 3, 14])
+    monkeypatch.setattr(churn_text, "REASON_CHUNK_ROWS", 2)  # three chunks, the last one short
+    worded = churn_text.reason_texts(codes, features, "en")
+    assert list(worded.index) == [14, 3, 12, 10, 11] and worded.loc[3, "reason_1"] == ""
+    for customer in codes.index:  # each customer worded with its own figures, as one at a time
+        one = churn_text.reason_texts(codes.loc[[customer]], features, "en")
+        assert worded.loc[customer].tolist() == one.loc[customer].tolist()
+    assert worded.loc[14, "reason_1"] == "no purchase for 61 days" and worded.loc[11, "reason_1"] == "no purchase for 5 days"
+
+
 def test_the_verdict_says_plainly_when_the_simpler_model_does_as_well():
     metrics = pd.DataFrame({"model": ["bgnbd", "gradient_boosting", "recency"], "roc_auc": [0.796, 0.785, 0.754]})
     text = churn_text.verdict(metrics, "gradient_boosting", "en")

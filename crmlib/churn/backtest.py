@@ -144,13 +144,38 @@ def time_split(snapshots: pd.DataFrame, horizon_days: int) -> tuple[pd.DataFrame
     return train, test
 
 
-def _log1p_signed(x):
-    """sign(x) log(1 + |x|), with one temporary array (the same values as the plain expression)."""
+def _log1p_signed_inplace(x):
+    """sign(x) log(1 + |x|), computed in ``x`` itself (the same values as the plain expression).
+
+    Only for a fresh array nobody else holds: in the pipeline it follows the imputer, whose
+    output (the values with the missing-value indicators appended) is new.
+    """
     x = np.asarray(x, dtype=float)
-    out = np.abs(x)
-    np.log1p(out, out=out)
-    out *= np.sign(x)
-    return out
+    negative = x < 0
+    np.abs(x, out=x)
+    np.log1p(x, out=x)
+    np.negative(x, out=x, where=negative)
+    return x
+
+
+class ColumnMedianImputer(SimpleImputer):
+    """``SimpleImputer(strategy="median")`` whose fit takes the medians one column at a time.
+
+    The same medians (``np.median`` of each column's present values) without scikit-learn's
+    ``np.ma.median``, which sorts a masked copy of the whole matrix with its index: on ten
+    million lines' training snapshots that held 1.4 GB at once. Missing means NaN.
+    """
+
+    def __init__(self, *, add_indicator=False, keep_empty_features=False):
+        super().__init__(strategy="median", add_indicator=add_indicator,
+                         keep_empty_features=keep_empty_features)
+
+    def _dense_fit(self, X, strategy, missing_values, fill_value):
+        missing = np.isnan(X)
+        self._fit_indicator(missing)
+        empty = 0.0 if self.keep_empty_features else np.nan
+        return np.array([np.median(X[~missing[:, j], j]) if not missing[:, j].all() else empty
+                         for j in range(X.shape[1])])
 
 
 def make_models(numeric: list[str], categorical: list[str], class_weight=None,
@@ -162,9 +187,11 @@ def make_models(numeric: list[str], categorical: list[str], class_weight=None,
     next to ROC AUC. ``class_weight="balanced"`` is available for very rare churn.
     """
     linear = ColumnTransformer([
-        # the transform's output is fresh, so the scaler may work in place (the same arithmetic)
-        ("numeric", make_pipeline(SimpleImputer(strategy="median", add_indicator=True),
-                                  FunctionTransformer(_log1p_signed), StandardScaler(copy=False)), numeric),
+        # the imputer's output is fresh (it appends the indicators into a new array), so the log
+        # and the scaler work in place on it: the same arithmetic, two copies fewer
+        ("numeric", make_pipeline(ColumnMedianImputer(add_indicator=True),
+                                  FunctionTransformer(_log1p_signed_inplace), StandardScaler(copy=False)),
+         numeric),
         ("categorical", make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"),
                                       OneHotEncoder(handle_unknown="ignore", min_frequency=20)),
          categorical),
@@ -252,7 +279,16 @@ def run_backtest(data, cutoffs, horizon_days: int = 90, customers=None,
 
 def refit(result: BacktestResult, name: str):
     """The model ``name`` refitted on every labelled snapshot (training + test), for scoring today."""
-    both = pd.concat([result.train, result.test], ignore_index=True)
-    with model_threads():
-        return clone(result.models[name]).fit(both[result.numeric + result.categorical],
-                                              both["churned"].astype(int))
+    def stacked(column: str) -> pd.Series:
+        return pd.concat([result.train[column], result.test[column]], ignore_index=True)
+
+    # only the model's columns, one at a time: on a million customers a cutoff the whole
+    # snapshots stacked would be a gigabyte more
+    X = pd.DataFrame({column: stacked(column) for column in result.numeric + result.categorical})
+    y = stacked("churned").astype(int)
+    pipeline = clone(result.models[name])
+    with model_threads():  # what Pipeline.fit does, step by step, so that each step's input is let go
+        for _, step in pipeline.steps[:-1]:
+            X = step.fit_transform(X, y)
+        pipeline.steps[-1][1].fit(X, y)
+    return pipeline

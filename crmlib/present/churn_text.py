@@ -75,14 +75,24 @@ def channel_name(channel, lang: str = "en") -> str:
     return text(f"churn_channel_{str(channel).strip().lower()}", channel, lang)
 
 
+#: Customers whose figures are turned into dicts at once (a dict per customer: a million would hold gigabytes).
+REASON_CHUNK_ROWS = 50_000
+
+
 def reason_texts(codes: pd.DataFrame, features: pd.DataFrame, lang: str = "en", currency: str = "IDR",
                  window_days: int = 90) -> pd.DataFrame:
     """:func:`crmlib.churn.explain.reason_codes`'s groups (``reason_1``…) worded with each customer's figures."""
     worded = codes.copy()
-    rows = features.loc[codes.index].to_dict("records")  # a dict per customer: row access by label is slow
-    for column in [c for c in codes.columns if c.startswith("reason_") and c != "reason_codes"]:
-        worded[column] = [describe(group, row, lang, currency, window_days) if group else ""
-                          for row, group in zip(rows, codes[column])]
+    reasons = [c for c in codes.columns if c.startswith("reason_") and c != "reason_codes"]
+    texts = {column: [] for column in reasons}
+    for start in range(0, len(codes), REASON_CHUNK_ROWS):
+        chunk = codes.iloc[start:start + REASON_CHUNK_ROWS]
+        rows = features.loc[chunk.index].to_dict("records")  # a dict per customer: row access by label is slow
+        for column in reasons:
+            texts[column] += [describe(group, row, lang, currency, window_days) if group else ""
+                              for row, group in zip(rows, chunk[column])]
+    for column in reasons:
+        worded[column] = texts[column]
     return worded
 
 
