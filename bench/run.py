@@ -42,7 +42,7 @@ def run(names: list[str]) -> int:
 def _bars(value, path: str = ""):
     """Every measured bar in a result: a dict with ``pass`` and ``seconds``, with its path."""
     if isinstance(value, dict):
-        if "seconds" in value and ("pass" in value or "lifetimes_seconds" in value):
+        if "seconds" in value and ("pass" in value or "lifetimes_seconds" in value or "pymc_seconds" in value):
             yield path, value
         for key, item in value.items():
             if isinstance(item, dict):
@@ -70,10 +70,8 @@ def _row(name: str, bar: dict) -> str:
     reference = f"{ref} s ({bar.get('reference', ref_key.removeprefix('reference_').replace('_', ' '))})" \
         if ref is not None else ""
     ratio = bar.get("ratio", _first(bar, "ratio")[1])
-    if "lifetimes_seconds" in bar:  # a model fit against lifetimes (Pareto/NBD: a subsample, ratio per customer)
-        rows = bar.get("lifetimes_rows")
-        reference = f"{bar['lifetimes_seconds']:.1f} s (lifetimes" + (f", {rows:,} customers)" if rows else ")")
-        ratio = round(bar["speedup"], 1)
+    if "lifetimes_seconds" in bar or "pymc_seconds" in bar:  # an LTV fit against lifetimes or PyMC-Marketing
+        ours, reference, ratio = _ltv_cells(bar)
     target = bar.get("target", f"≤ {bar['target_seconds']} s" if "target_seconds" in bar else "")
     data = bar.get("data", bar.get("bar", ""))
     cells = [name, str(data), ours, reference, "" if ratio is None else f"{ratio}×", str(target),
@@ -81,9 +79,55 @@ def _row(name: str, bar: dict) -> str:
     return "| " + " | ".join(c.replace("|", "/") for c in cells) + " |"
 
 
+def _ltv_cells(bar: dict) -> tuple[str, str, float]:
+    """(ours, reference, ratio) of an LTV model fit (bench_ltv): wall and CPU seconds; the ratio is
+    CPU seconds per customer when the reference ran on a subsample."""
+    ours = f"{bar['seconds']:.2f} s (CPU {bar['cpu_seconds']:.2f} s)" if "cpu_seconds" in bar \
+        else f"{round(bar['seconds'], 2)} s"
+    if bar.get("within_budget") is False:
+        ours += f", over the fit's {bar['budget_seconds']:g} s budget"
+    if "pymc_seconds" in bar:
+        reference = (f"{bar['pymc_seconds']:.1f} s, CPU {bar['pymc_cpu_seconds']:.1f} s "
+                     f"(PyMC-Marketing MAP, {bar['pymc_rows']:,} customers)")
+    else:
+        rows = bar.get("lifetimes_rows")
+        cpu = f", CPU {bar['lifetimes_cpu_seconds']:.1f} s" if "lifetimes_cpu_seconds" in bar else ""
+        reference = f"{bar['lifetimes_seconds']:.1f} s{cpu} (lifetimes" + (f", {rows:,} customers)" if rows else ")")
+    return ours, reference, round(bar["speedup"], 1)
+
+
+def _ltv_notes(name: str, bar: dict) -> list[str]:
+    """An LTV fit's estimates beside the reference's, and a fit that stopped on its time budget."""
+    def fmt(params):
+        return ", ".join(f"{k} {v:.4g}" for k, v in params.items())
+    notes = []
+    if bar.get("within_budget") is False:
+        notes.append(f"- {name}: our fit stopped on its {bar['budget_seconds']:g} s (wall) budget after "
+                     f"{bar.get('budget_attempt_seconds', 0):.1f} s, CPU {bar.get('budget_attempt_cpu_seconds', 0):.1f} s "
+                     f"({bar.get('budget_error', '')[:160]}); the time shown is a second fit under the "
+                     f"benchmark's {bar.get('limit_seconds', 0):g} s limit"
+                     + (f", which failed too: {bar['error'][:160]}" if bar.get("error") else ""))
+    which = "PyMC-Marketing" if "pymc_params" in bar else "lifetimes"
+    owner = which + ("'" if which.endswith("s") else "'s")
+    reference = bar.get("pymc_params", bar.get("lifetimes_params"))
+    same = bar.get("params_same_rows")
+    rows = bar.get("pymc_rows", bar.get("lifetimes_rows"))
+    if reference and (same or bar.get("params")):
+        ours = same or bar["params"]
+        on = f" on the same {rows:,} customers" if rows else " on the same customers"
+        notes.append(f"- {name}: estimates{on}: ours {fmt(ours)}; {which} {fmt(reference)}"
+                     + (f" (ours on all customers: {fmt(bar['params'])})"
+                        if same and bar.get("params") and same != bar["params"] else "")
+                     + (f"; log-likelihood on those customers (ours): {bar['loglik_same_rows']:,.2f} at our "
+                        f"estimates, {at_reference:,.2f} at {owner}" if "loglik_same_rows" in bar
+                        and (at_reference := bar.get("loglik_at_pymc_params", bar.get("loglik_at_lifetimes_params")))
+                        is not None else ""))
+    return notes
+
+
 def _notes(name: str, bar: dict) -> list[str]:
     """What a reader needs beyond the table: each notebook's share, Spark's start-up and work."""
-    notes = []
+    notes = _ltv_notes(name, bar) if "lifetimes_seconds" in bar or "pymc_seconds" in bar else []
     if isinstance(bar.get("notebooks"), dict) and bar["notebooks"]:
         shares = ", ".join(f"{nb} {v['seconds']} s ({v['share']:.0%}, {v['status']})"
                            for nb, v in bar["notebooks"].items())
@@ -138,7 +182,10 @@ def write_report() -> None:
     for stem, data in results.items():
         when = data.get("date", "")
         where = data.get("machine", {})
-        parts.append(f"- `{stem}`: `bench/bench_{stem}.py`" + (f", measured {when}" if when else "")
+        script = next((name for name, variants in VARIANTS.items() if stem in (v[0] for v in variants)), stem)
+        arguments = dict(VARIANTS.get(script, [])).get(stem)
+        parts.append(f"- `{stem}`: `bench/bench_{script}.py" + (f" {' '.join(arguments)}`" if arguments else "`")
+                     + (f", measured {when}" if when else "")
                      + (f" on {where.get('cores')} cores, " + (f"{where['cpu']}, " if where.get("cpu") else "")
                         + f"{where.get('system')}" if where else ""))
     REPORT.write_text("\n".join(parts) + "\n", encoding="utf-8")
