@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from crmlib import validate as v
 from crmlib.engine import pipeline
@@ -38,7 +40,18 @@ class DuckBackend:
         pa.default_memory_pool().release_unused()  # the table's memory goes back to the system now
 
     def materialise(self, name: str, sql: str) -> None:
+        # a DuckDB table, within MEMORY_LIMIT (as Arrow it would be faster to make, but hold its
+        # memory besides DuckDB's budget: 10 million lines then peak near 2.5 GB)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
+    def repeated(self, name: str, sql: str) -> None:
+        # sorting ten million hashes in numpy takes a second; DuckDB's GROUP BY of as many groups, several
+        rows = self.arrow(sql)
+        ordered = np.sort(rows.column("h").to_numpy())
+        shared = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+        del ordered
+        found = pc.is_in(rows.column("h"), value_set=pa.array(shared, type=rows.schema.field("h").type))
+        self.register(name, rows.select([LINE_COLUMN]).filter(found))
 
     def arrow(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
@@ -46,6 +59,7 @@ class DuckBackend:
     def close(self) -> None:
         self.con.close()
         self._tables.clear()
+        pa.default_memory_pool().release_unused()
 
 
 def classify(path, delimiter: str | None = None, encoding: str | None = None, **options) -> pipeline.Classified:

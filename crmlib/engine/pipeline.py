@@ -1,6 +1,6 @@
 """Read + validate on any SQL backend: the steps of :func:`crmlib.validate.validate_transactions`
 as the SQL of :mod:`crmlib.engine.rules`, with the text conversions of :mod:`crmlib.io` run on
-the distinct values only. A backend (DuckDB, Spark) provides four operations, see :class:`Backend`.
+the distinct values only. A backend (DuckDB, Spark) provides the operations of :class:`Backend`.
 """
 from __future__ import annotations
 
@@ -31,6 +31,10 @@ class Backend(Protocol):
     def arrow(self, sql: str) -> pa.Table:
         """The result of ``sql`` as an Arrow table (row order as the SQL's ORDER BY)."""
 
+    def repeated(self, name: str, sql: str) -> None:
+        """Keep as table ``name`` (column ``_line``) the lines of ``sql``'s rows (``_line``, ``h``)
+        whose ``h`` occurs more than once (what :func:`rules.repeated_sql` selects)."""
+
     def release(self, name: str) -> None:
         """Forget table ``name``: its memory may go."""
 
@@ -60,8 +64,10 @@ class Classified:
     as_of: pd.Timestamp | None
 
     def kept(self) -> pa.Table:
-        """The canonical kept transactions (Arrow), sorted by date then line."""
+        """The canonical kept transactions (Arrow), sorted by date then line; the backend is closed
+        once they are out of it (its tables' memory goes back before the checks)."""
         table = self.db.arrow(rules.kept_sql(self.plan))
+        self.db.close()
         date = table.schema.field("date").type
         if date.tz is not None:  # Spark's UTC timestamps: the same instants without a zone
             table = table.set_column(table.schema.get_field_index("date"), "date",
@@ -96,7 +102,6 @@ class Classified:
         self.db.release("raw")  # the export's text: the kept rows need only the classified table
         customers = self.customers_kept()
         kept = self.kept()
-        self.db.close()
         view = v.arrow_view(kept)
         v.canonical_schema(text=view["customer_id"].dtype).validate(view, inplace=True)
         return v.ValidatedTables(kept=kept, rejected=rejected, report=self.report(view, rejected, amounts, customers))
@@ -121,36 +126,31 @@ def classify(db: Backend, export: Export, columns: dict | None = None, dayfirst:
         resolve_columns(shape, columns, TRANSACTION_ALIASES, ("amount",), path)  # raises, naming it
     amount_from = "amount" if "amount" in mapping else "unit_price"
 
-    def distinct(name: str) -> pd.Series:
-        values = db.arrow(rules.distinct_sql(mapping[name])).column("text")
-        return pd.Series(values.to_numpy(zero_copy_only=False), dtype=object)
+    def distinct(name: str) -> Distinct:
+        return Distinct(db.arrow(rules.distinct_sql(mapping[name])).column("text"))
 
     dates_text = distinct("date")
     if dayfirst is None:
-        dayfirst = detect_dayfirst(dates_text, mapping["date"])
-    dates = parse_dates(dates_text, dayfirst)
-    db.register("date_map", pa.table({
-        "text": pa.array(dates_text, type=pa.string()),
-        "value": pa.array(dates.to_numpy(), type=pa.timestamp("us"), from_pandas=True),
-        "out_of_range": pa.array(dates_out_of_range(dates_text, dates, dayfirst).to_numpy(dtype=bool))}))
+        dayfirst = detect_dayfirst(dates_text.stripped, mapping["date"])
+    dates = parse_dates(dates_text.stripped, dayfirst)
+    db.register("date_map", dates_text.lookup(
+        value=pa.array(dates.to_numpy(), type=pa.timestamp("us"), from_pandas=True),
+        out_of_range=pa.array(dates_out_of_range(dates_text.stripped, dates, dayfirst).to_numpy(dtype=bool))))
     amounts_text = distinct(amount_from)
     if decimal is None:
-        decimal = detect_decimal(amounts_text, mapping[amount_from])
-    db.register("amount_map", pa.table({"text": pa.array(amounts_text, type=pa.string()),
-                                        "value": _doubles(parse_amounts(amounts_text, decimal))}))
+        decimal = detect_decimal(amounts_text.stripped, mapping[amount_from])
+    db.register("amount_map", amounts_text.lookup(value=_doubles(parse_amounts(amounts_text.stripped, decimal))))
     if "quantity" in mapping:
         quantities = distinct("quantity")
-        db.register("quantity_map", pa.table({
-            "text": pa.array(quantities, type=pa.string()),
-            "factor": _doubles(parse_amounts(quantities, decimal)),
-            "value": _doubles(parse_amounts(quantities, "."))}))
+        db.register("quantity_map", quantities.lookup(
+            factor=_doubles(parse_amounts(quantities.stripped, decimal)),
+            value=_doubles(parse_amounts(quantities.stripped, "."))))
     if "status" in mapping:
         statuses = distinct("status")
-        lower = map_unique(statuses, lambda u: u.str.lower())
-        db.register("status_map", pa.table({
-            "text": pa.array(statuses, type=pa.string()),
-            "is_return": pa.array(lower.isin([s.lower() for s in return_statuses]).to_numpy()),
-            "is_cancel": pa.array(lower.isin([s.lower() for s in cancel_statuses]).to_numpy())}))
+        lower = map_unique(statuses.stripped, lambda u: u.str.lower())
+        db.register("status_map", statuses.lookup(
+            is_return=pa.array(lower.isin([s.lower() for s in return_statuses]).to_numpy()),
+            is_cancel=pa.array(lower.isin([s.lower() for s in cancel_statuses]).to_numpy())))
 
     as_of = pd.Timestamp(as_of_date) if as_of_date not in (None, "") else None
     plan = rules.Plan(mapping=mapping, original=tuple(export.headers), amount_from=amount_from,
@@ -159,10 +159,30 @@ def classify(db: Backend, export: Export, columns: dict | None = None, dayfirst:
                       reject_duplicates=reject_duplicates, reject_zero_amounts=reject_zero_amounts)
     del dates_text, dates, amounts_text  # the distinct texts as Python objects: a million dates can be
     gc.collect()                         # hundreds of MB, held in cycles until collected
+    if reject_duplicates:
+        db.repeated("candidates", rules.row_hashes_sql(plan))
     db.materialise("classified", rules.classified_sql(plan))
     if db.arrow(rules.all_rejected_sql()).column(0)[0].as_py():
         _refuse(db, plan, path, as_of)
     return Classified(db=db, plan=plan, export=export, decimal=decimal, dayfirst=dayfirst, as_of=as_of)
+
+
+class Distinct:
+    """The distinct texts of a column as in the file (first appearance first), and the same texts
+    stripped and made distinct again: what the converters of :mod:`crmlib.io` are given."""
+
+    def __init__(self, texts: pa.ChunkedArray):
+        self.texts = texts
+        texts_in_file = pd.Series(texts.to_numpy(zero_copy_only=False), dtype=object)
+        self.codes, uniques = pd.factorize(texts_in_file.str.strip())  # distinct already: no map_unique
+        self.stripped = pd.Series(uniques, dtype=object)
+
+    def lookup(self, **columns: pa.Array) -> pa.Table:
+        """A lookup from each text in the file to ``columns`` (given per stripped text) and ``blank``."""
+        codes = pa.array(self.codes)
+        spread = {name: values.take(codes) for name, values in columns.items()}
+        blank = pa.array((self.stripped == "").to_numpy(dtype=bool)).take(codes)
+        return pa.table({"text": self.texts.cast(pa.string()), **spread, "blank": blank})
 
 
 def _doubles(values: pd.Series) -> pa.Array:

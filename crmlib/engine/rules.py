@@ -7,9 +7,12 @@ both engines and the pandas path share one parser. The query reads these tables:
 
 ``raw``
     the export as text, one column per header plus ``_line`` (the row's line in the file);
-``date_map(text, value, out_of_range)``, ``amount_map(text, value)``, ``quantity_map(text, factor, value)``,
-``status_map(text, is_return, is_cancel)``
-    the conversions of each distinct stripped text (``value`` NULL where unparseable).
+``candidates(_line)``
+    the rows that may repeat an earlier line (see :func:`row_hashes_sql`), when duplicates are rejected;
+``date_map(text, value, out_of_range, blank)``, ``amount_map(text, value, blank)``,
+``quantity_map(text, factor, value, blank)``, ``status_map(text, is_return, is_cancel, blank)``
+    the conversions of each distinct text as in the file (``value`` NULL where unparseable,
+    ``blank`` where it is only white space), so these columns are never stripped row by row.
 """
 from __future__ import annotations
 
@@ -37,12 +40,25 @@ def literal(text: str) -> str:
 def stripped(source: str) -> str:
     """The SQL of a column's text without surrounding white space (as ``str.strip()``).
 
-    ``TRIM`` with a character set is slow, so it runs only where the first or last character is
-    white space (the result is the same).
+    ``TRIM`` with a character set is slow, so it runs only where the text may start or end with
+    white space: a first or last byte below ``!`` (ASCII white space) or not ASCII (every other
+    white space character). Strings compare byte by byte in both engines, so these are two
+    comparisons each, without cutting out characters.
     """
     column, spaces = quote(source), literal(WHITESPACE)
-    return (f"CASE WHEN STRPOS({spaces}, LEFT({column}, 1)) > 0 OR STRPOS({spaces}, RIGHT({column}, 1)) > 0 "
+    last = f"REVERSE({column})"
+    return (f"CASE WHEN {column} < '!' OR {column} >= '\u0080' OR {last} < '!' OR {last} >= '\u0080' "
             f"THEN TRIM({column}, {spaces}) ELSE {column} END")
+
+
+#: Canonical columns converted through a lookup of their distinct texts, and its alias in the SQL.
+LOOKUPS = {"date": "d", "amount": "a", "unit_price": "a", "quantity": "q", "status": "st"}
+
+
+def looked_up(plan: "Plan") -> dict:
+    """Canonical name -> alias of its lookup table, for the columns of ``plan`` that have one."""
+    names = ["date", plan.amount_from] + [n for n in ("quantity", "status") if n in plan.mapping]
+    return {name: LOOKUPS[name] for name in names}
 
 
 @dataclass(frozen=True)
@@ -69,18 +85,21 @@ def classified_sql(plan: Plan) -> str:
     reason's position in :data:`crmlib.validate.REASONS`, see :func:`reason_name`): the
     columns :func:`kept_sql`, :func:`rejected_sql` and :func:`unusable_sql` read."""
     m = plan.mapping
-    texts = ", ".join(f"{stripped(source)} AS {_c('t_' + name)}" for name, source in m.items())
-    t = {name: f"s.{_c('t_' + name)}" for name in m}
-    joins = [f"LEFT JOIN date_map AS d ON d.text = {t['date']}",
-             f"LEFT JOIN amount_map AS a ON a.text = {t[plan.amount_from]}"]
+    lookups = looked_up(plan)
+    texts = "".join(f", {stripped(source)} AS {_c('t_' + name)}" for name, source in m.items()
+                    if name not in lookups)
+    t = {name: f"s.{_c('t_' + name)}" for name in m if name not in lookups}
+    raw = {name: f"s.{quote(m[name])}" for name in lookups}
+    joins = [f"LEFT JOIN date_map AS d ON d.text = {raw['date']}",
+             f"LEFT JOIN amount_map AS a ON a.text = {raw[plan.amount_from]}"]
     parsed = "a.value * q.factor" if plan.amount_from == "unit_price" else "a.value"
     quantity = "CAST(NULL AS DOUBLE)"
     if "quantity" in m:
-        joins.append(f"LEFT JOIN quantity_map AS q ON q.text = {t['quantity']}")
+        joins.append(f"LEFT JOIN quantity_map AS q ON q.text = {raw['quantity']}")
         quantity = "q.value"
     status_return, cancelled = "FALSE", "FALSE"
     if "status" in m:
-        joins.append(f"LEFT JOIN status_map AS st ON st.text = {t['status']}")
+        joins.append(f"LEFT JOIN status_map AS st ON st.text = {raw['status']}")
         status_return, cancelled = "COALESCE(st.is_return, FALSE)", "COALESCE(st.is_cancel, FALSE)"
     if plan.cancel_order_prefix and "order_id" in m:
         prefix = plan.cancel_order_prefix
@@ -88,16 +107,16 @@ def classified_sql(plan: Plan) -> str:
     duplicates, duplicate = "", "FALSE"
     if plan.reject_duplicates:
         # a line repeating an earlier line's text in every column. Only rows sharing a hash of all
-        # their text are candidates (grouping or sorting ten million wide rows by their text is what
-        # costs); among those, a row whose text an earlier line has (NULLs equal) is a duplicate
-        originals = ", ".join(quote(c) for c in plan.original)
-        duplicates = (f", repeated AS (\n  SELECT HASH({originals}) AS h FROM raw GROUP BY 1 HAVING COUNT(*) > 1\n)"
-                      f", later AS (\n  SELECT _line FROM (SELECT _line, ROW_NUMBER() OVER (PARTITION BY {originals} "
-                      f"ORDER BY _line) AS n FROM raw WHERE HASH({originals}) IN (SELECT h FROM repeated)) AS c "
-                      "WHERE n > 1\n)")
+        # their text are candidates (table ``candidates``, see :func:`row_hashes_sql`: grouping or
+        # sorting ten million wide rows by their text is what costs); among those, a row whose text
+        # an earlier line has (NULLs equal) is a duplicate
+        originals = ", ".join(f"r.{quote(c)}" for c in plan.original)
+        duplicates = (f", later AS (\n  SELECT _line FROM (SELECT r._line, ROW_NUMBER() OVER (PARTITION BY "
+                      f"{originals} ORDER BY r._line) AS n FROM raw AS r JOIN candidates AS k ON k._line = r._line)"
+                      " AS c WHERE n > 1\n)")
         joins.insert(0, "LEFT JOIN later AS g ON g._line = s._line")
         duplicate = "g._line IS NOT NULL"
-    empty = " AND ".join(f"{t[n]} = ''" for n in m)
+    empty = " AND ".join(f"{lookups[n]}.blank" if n in lookups else f"{t[n]} = ''" for n in m)
     future = (f"p.{_c('date')} >= CAST({literal(plan.as_of_next.strftime('%Y-%m-%d %H:%M:%S'))} AS TIMESTAMP)"
               if plan.as_of_next is not None else "FALSE")
     amount = f"p.{_c('amount')}"
@@ -125,7 +144,7 @@ def classified_sql(plan: Plan) -> str:
               _c("is_return"), _c("empty"), _c("amount")]
     return f"""
 WITH s AS (
-  SELECT _line, {', '.join(quote(c) for c in plan.original)}, {texts} FROM raw
+  SELECT _line, {', '.join(quote(c) for c in plan.original)}{texts} FROM raw
 ){duplicates}, u AS (
   SELECT s._line, {', '.join(keep)}, d.value AS {_c('date')}, COALESCE(d.out_of_range, FALSE) AS {_c('oor')},
          {parsed} AS {_c('amount0')},
@@ -143,6 +162,18 @@ SELECT {', '.join(f"p.{c}" for c in stored)}, CASE
   END AS {_c('reason')}
 FROM p
 """
+
+
+def row_hashes_sql(plan: Plan) -> str:
+    """Every row's line and a hash of all its text: rows sharing a hash are the duplicate candidates
+    (table ``candidates(_line)`` of :func:`classified_sql`, made by the backend's ``repeated``)."""
+    return f"SELECT _line, HASH({', '.join(quote(c) for c in plan.original)}) AS h FROM raw"
+
+
+def repeated_sql(source: str) -> str:
+    """The lines of ``source``'s rows (``_line``, ``h``) whose ``h`` occurs more than once."""
+    return (f"SELECT _line FROM ({source}) AS x WHERE h IN "
+            f"(SELECT h FROM ({source}) AS y GROUP BY h HAVING COUNT(*) > 1)")
 
 
 def reason_name(code: str) -> str:
@@ -178,8 +209,8 @@ def rejected_sql(plan: Plan) -> str:
 
 
 def distinct_sql(source: str) -> str:
-    """Distinct stripped values of one column in order of first appearance (as pandas' factorize)."""
-    return (f"SELECT text FROM (SELECT {stripped(source)} AS text, MIN(_line) AS first FROM raw "
+    """Distinct texts of one column as in the file, in order of first appearance (as pandas' factorize)."""
+    return (f"SELECT text FROM (SELECT {quote(source)} AS text, MIN(_line) AS first FROM raw "
             "GROUP BY 1) AS f ORDER BY first")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from crmlib import validate as v
-from crmlib.engine import pipeline
+from crmlib.engine import pipeline, rules
 from crmlib.engine.reader import physical_lines, sniff_csv
 from crmlib.io import LINE_COLUMN, InputError
 
@@ -66,6 +66,9 @@ class SparkBackend:
         frame = self.spark.sql(_spark_sql(sql)).cache()
         frame.createOrReplaceTempView(name)
         self._views.append(name)
+
+    def repeated(self, name: str, sql: str) -> None:
+        self.materialise(name, rules.repeated_sql(sql))
 
     def arrow(self, sql: str) -> pa.Table:
         frame = self.spark.sql(_spark_sql(sql))
