@@ -14,7 +14,7 @@ purchases common), then times:
 - Gamma-Gamma fit, and predictions for every customer: P(alive), expected purchases in the
   next 52 weeks, 12-month CLV with Gamma-Gamma spend.
 
-Our fits run first with the package's own time budget (``MAX_SECONDS`` of wall time, as a user
+Our fits run first with the package's own time budget (``MAX_SECONDS`` CPU seconds, as a user
 gets them); a fit that stops on it is recorded as such and fitted again under this benchmark's
 stated limit (``--fit-limit``), so every figure is bounded in time. Ratios are CPU seconds of
 the process (the machine is shared and busy: wall time mostly measures the neighbours), against
