@@ -534,3 +534,31 @@ def test_the_band_method_follows_the_draw_budget(cdnow, cdnow_bgnbd, cdnow_gg, m
     assert clv_interval(*args, n_draws=50).attrs["band_method"] == "delta"
     with pytest.raises(ValueError, match="method must be one of"):
         clv_interval(*args, method="bayes")
+
+
+def test_subsample_stages_grow_tenfold_while_under_a_third_of_the_rows():
+    from crmlib.ltv._fit import subsamples
+    rng = np.random.default_rng(0)
+    assert [s.size for s in subsamples(1_000_000, 20_000, rng)] == [20_000, 200_000]
+    assert [s.size for s in subsamples(100_000, 20_000, rng)] == [20_000]
+    assert subsamples(20_000, 20_000, rng) == []
+    rows = subsamples(700_000, 20_000, rng)[1]
+    assert np.all(np.diff(rows) > 0) and rows[-1] < 700_000  # sorted, distinct, in range
+
+
+def test_staged_fit_with_an_untested_last_step_matches_full_convergence_and_recovers_truth(monkeypatch):
+    """300,000 simulated BG/NBD customers: the staged fit (20k search, 200k Newton, all rows,
+    last step untested) against the same fit converged to NEWTON_TOL with a fresh Hessian."""
+    from crmlib.ltv import _fit
+    truth = {"r": 0.8, "alpha": 5.0, "a": 0.6, "b": 3.0}
+    T = np.random.default_rng(11).uniform(4, 78, 300_000)
+    d = simulate_bgnbd(300_000, truth, T, seed=12)
+    fast = BetaGeoModel().fit(d)
+    monkeypatch.setattr(_fit, "FINAL_STEP_CAP", 0.0)
+    full = BetaGeoModel().fit(d)
+    se_log = np.sqrt(np.diag(full.cov_log_))
+    assert np.max(np.abs(np.log(fast._theta() / full._theta())) / se_log) < 1e-3
+    assert fast.loglik_ == pytest.approx(full.loglik_, abs=1e-4)
+    np.testing.assert_allclose(np.sqrt(np.diag(fast.cov_log_)), se_log, rtol=5e-3)
+    z = np.abs(np.log(full._theta() / np.array(list(truth.values())))) / se_log
+    assert np.all(z < 4), z  # ground truth within 4 SE

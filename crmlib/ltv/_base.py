@@ -13,6 +13,7 @@ import pandas as pd
 from crmlib.ltv._fit import (
     MAX_EVALUATIONS,
     MAX_SECONDS,
+    subsamples,
     ModelIdentificationError,
     NotFittedError,
     covariance_from_hessian,
@@ -145,21 +146,22 @@ class RepeatPurchaseModel:
             raise ModelIdentificationError(
                 f"Only {n_repeaters:g} customers made a repeat purchase (at least "
                 f"{MIN_REPEATERS} needed): purchase rates and dropout cannot be told apart.")
+        # search on a subsample, Newton steps on larger ones, then on all rows (see SUBSAMPLE_GROWTH)
+        stages = [self._prepare(x[rows], t_x[rows], T_[rows], w[rows])
+                  for rows in subsamples(len(x), self.warm_start_rows, np.random.default_rng(self.random_state))]
         data = self._prepare(x, t_x, T_, w)
-        if len(x) > self.warm_start_rows:
-            rng = np.random.default_rng(self.random_state)
-            rows = np.sort(rng.choice(len(x), size=self.warm_start_rows, replace=False))
-            start_data = self._prepare(x[rows], t_x[rows], T_[rows], w[rows])
-        else:
-            start_data = data
+        stages.append(data)
         time_scale = float(np.average(T_, weights=w))
         log_scale = np.array([np.log(time_scale) if name in self.time_scale_params else 0.0
                               for name in self.param_names])
         objective = penalised(self._loglik, self.penalizer_coef, log_scale)
+        budget = {"max_evaluations": self.max_evaluations, "max_seconds": self.max_seconds}
         with single_threaded_blas():
-            optimum = maximise(objective, data, start_data, self._starts(time_scale),
-                               n_customers, self.param_names, log_scale,
-                               max_evaluations=self.max_evaluations, max_seconds=self.max_seconds)
+            optimum = maximise(objective, stages[min(1, len(stages) - 1)], stages[0], self._starts(time_scale),
+                               stages[min(1, len(stages) - 1)].total_weight, self.param_names, log_scale, **budget)
+            for stage in stages[2:]:
+                optimum = maximise(objective, stage, None, [optimum.theta], stage.total_weight,
+                                   self.param_names, log_scale, search=False, **budget)
         return self._store_fit(optimum, self._unpenalised_loglik(optimum, data), n_customers)
 
     def _unpenalised_loglik(self, optimum, data) -> float:

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy.stats import chi2
 
 from crmlib.ltv._base import RepeatPurchaseModel, coerce_rfm, output_like
-from crmlib.ltv._fit import maximise, penalised, single_threaded_blas, to_log_space
+from crmlib.ltv._fit import maximise, penalised, single_threaded_blas, subsamples, to_log_space
 from crmlib.ltv.bgnbd import BetaGeoModel
 from crmlib.ltv.pareto_nbd import ParetoNBDModel
 
@@ -145,21 +145,19 @@ class _CovariateModel(RepeatPurchaseModel):
         data = self._group_data(x, t_x, T_, w, Z)
         k = Z.shape[1]
         # The plain optimum with no covariate effects is the nested model's maximum: Newton
-        # steps from there (on a subsample first when the data are large) need no search.
+        # steps from there (on growing subsamples first when the data are large) need no search.
         start = np.concatenate([plain._theta(), np.ones(2 * k)])
         time_scale = float(np.average(T_, weights=w))
         log_scale = np.concatenate([[np.log(time_scale) if n in plain.time_scale_params else 0.0
                                      for n in plain.param_names], np.zeros(2 * k)])
         objective = penalised(self._loglik, self.penalizer_coef, log_scale)
+        stages = [self._group_data(x[rows], t_x[rows], T_[rows], w[rows], Z[rows])
+                  for rows in subsamples(x.size, self.warm_start_rows, np.random.default_rng(self.random_state))]
         with single_threaded_blas():
-            if x.size > self.warm_start_rows:
-                rows = np.sort(np.random.default_rng(self.random_state).choice(
-                    x.size, size=self.warm_start_rows, replace=False))
-                start_data = self._group_data(x[rows], t_x[rows], T_[rows], w[rows], Z[rows])
-                start = maximise(objective, start_data, None, [start], start_data.total_weight,
-                                 self.param_names, log_scale, search=False).theta
-            optimum = maximise(objective, data, None, [start], float(w.sum()), self.param_names,
-                               log_scale, search=False)
+            for stage in (*stages, data):
+                optimum = maximise(objective, stage, None, [start], stage.total_weight, self.param_names,
+                                   log_scale, search=False)
+                start = optimum.theta
         return self._store_fit(optimum, self._unpenalised_loglik(optimum, data), float(w.sum()))
 
     def _group_data(self, x, t_x, T, w, Z) -> _CovData:
