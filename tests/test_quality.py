@@ -211,3 +211,15 @@ def test_every_check_has_a_finding_and_advice_in_both_languages():
         for kind in ("check", "advice"):
             entry = texts.get(f"profile_{kind}_{check}")
             assert entry and entry.get("en") and entry.get("id"), f"profile_{kind}_{check}"
+
+
+def test_order_values_group_by_order_id_and_by_customer_day_where_it_is_missing():
+    from crmlib.profile.quality import order_values
+    tx = pd.DataFrame({
+        "customer_id": ["a", "a", "a", "b", "b", "b", "c"],
+        "order_id": ["o1", "o1", None, None, None, "o2", None],
+        "date": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-01", "2024-01-02", "2024-01-02",
+                                "2024-01-03", "2024-01-02"]),
+        "amount": [10.0, 5.0, 7.0, 1.0, 2.0, 4.0, -3.0]})  # the return (-3) is no order
+    assert sorted(order_values(tx)) == [3.0, 4.0, 7.0, 15.0]  # o1, o2, a's day, b's day
+    assert sorted(order_values(tx.drop(columns="order_id"))) == [3.0, 4.0, 22.0]

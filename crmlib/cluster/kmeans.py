@@ -90,7 +90,8 @@ def purchase_regularity(transactions: pd.DataFrame, as_of_date=None) -> pd.Serie
     """
     _require_columns(transactions, ("customer_id", "date", "amount"), "transactions")
     as_of = (transactions["date"].max() if as_of_date in (None, "") else pd.Timestamp(as_of_date))
-    tx = transactions.loc[transactions["date"] < as_of.normalize() + pd.Timedelta(days=1)]
+    up_to = transactions["date"] < as_of.normalize() + pd.Timedelta(days=1)
+    tx = transactions.loc[up_to, ["customer_id", "date", "amount"]]  # the columns it needs, not every text column
     daily = (tx.assign(day=tx["date"].dt.normalize())
              .groupby(["customer_id", "day"], sort=True)["amount"].sum().reset_index())
     daily = daily[daily["amount"] > 0]

@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crmlib.arrays import distinct
 from crmlib import validate as v
 from crmlib.engine import pipeline
 from crmlib.engine.reader import read_arrow
@@ -48,7 +49,7 @@ class DuckBackend:
         # sorting ten million hashes in numpy takes a second; DuckDB's GROUP BY of as many groups, several
         rows = self.arrow(sql)
         ordered = np.sort(rows.column("h").to_numpy())
-        shared = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+        shared = distinct(ordered[1:][ordered[1:] == ordered[:-1]])
         del ordered
         found = pc.is_in(rows.column("h"), value_set=pa.array(shared, type=rows.schema.field("h").type))
         self.register(name, rows.select([LINE_COLUMN]).filter(found))

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crmlib.arrays import distinct
 from crmlib.io import InputError
+from crmlib.profile.lines import LineColumns
 
 #: Yearly retention of an average company: it loses about 10 % of its customers a year.
 AVERAGE_YEARLY_RETENTION = 0.90
@@ -59,7 +61,7 @@ def purchase_arrays(transactions: pd.DataFrame, as_of_date=None) -> PurchaseDays
     """:class:`PurchaseDays` of ``transactions`` up to the end of ``as_of_date``."""
     as_of = as_of_day(transactions, as_of_date)
     lines = (transactions["date"] < as_of + pd.Timedelta(days=1)).to_numpy()
-    tx = transactions.loc[lines]
+    tx = LineColumns(transactions, lines)
     line_code, ids = pd.factorize(tx["customer_id"], sort=True)
     day = tx["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
     first_day = transactions["date"].min().normalize() if len(transactions) else as_of
@@ -126,7 +128,7 @@ def retention_by_period(transactions: pd.DataFrame, freq: str = "Y", as_of_date=
         return pd.DataFrame(columns=columns)
     first, last = _one(days.first_day, freq), _one(days.as_of, freq)
     width = last - first + 2  # room for "period + 1" without reaching the next customer
-    key = np.unique(days.code * width + (_ordinals(days.day, freq) - first))
+    key = distinct(days.code * width + (_ordinals(days.day, freq) - first))
     active = np.bincount(key % width, minlength=width)
     retained = np.bincount(key[np.isin(key + 1, key)] % width, minlength=width)
     rows = []
@@ -171,7 +173,7 @@ def cohort_retention(transactions: pd.DataFrame, as_of_date=None, max_months: in
     month = _ordinals(days.day, "M")
     first_month, last_month = int(month.min()), _one(days.as_of, "M")
     span = last_month - first_month + 1
-    key = np.unique(days.code * span + (month - first_month))
+    key = distinct(days.code * span + (month - first_month))
     code, offset_month = key // span, key % span
     cohort = _first_per_customer(code, offset_month, len(days.ids))[code]
     counts = np.bincount(cohort * span + (offset_month - cohort), minlength=span * span).reshape(span, span)
@@ -203,8 +205,8 @@ def monthly_trends(transactions: pd.DataFrame, as_of_date=None, days: PurchaseDa
     columns = ["month", "revenue", "orders", "active_customers", "new_customers",
                "returning_customers", "average_order_value", "complete"]
     days = days if days is not None else purchase_arrays(transactions, as_of_date)
-    tx = transactions.loc[days.lines]
-    if tx.empty:
+    tx = LineColumns(transactions, days.lines)
+    if not len(tx):
         return pd.DataFrame(columns=columns)
     first_month, last_month = _one(days.first_day, "M"), _one(days.as_of, "M")
     span = last_month - first_month + 1
@@ -214,10 +216,10 @@ def monthly_trends(transactions: pd.DataFrame, as_of_date=None, days: PurchaseDa
     if "order_id" in tx and tx["order_id"].notna().any():
         sold = ((tx["amount"] > 0) & tx["order_id"].notna()).to_numpy()
         order_code, _ = pd.factorize(tx["order_id"][sold])
-        orders = np.bincount(np.unique(order_code * span + line_month[sold]) % span, minlength=span)
+        orders = np.bincount(distinct(order_code * span + line_month[sold]) % span, minlength=span)
     else:
         orders = np.bincount(day_month, minlength=span)
-    active = np.bincount(np.unique(days.code * span + day_month) % span, minlength=span)
+    active = np.bincount(distinct(days.code * span + day_month) % span, minlength=span)
     first = _first_per_customer(days.code, day_month, len(days.ids))
     new = np.bincount(first[first >= 0], minlength=span)
     months = [_period(first_month + i, "M") for i in range(span)]

@@ -16,8 +16,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crmlib.arrays import distinct
 from crmlib import contacts
 from crmlib.profile.cohorts import PurchaseDays, purchase_arrays
+from crmlib.profile.lines import LineColumns
 from crmlib.io import InputError
 
 #: The four kinds of customer data practitioners distinguish.
@@ -149,7 +151,7 @@ def customer_profile(transactions: pd.DataFrame, customers: pd.DataFrame | None 
     total = len(known_ids.union(file_ids))
 
     window_start = (days.as_of - pd.Timedelta(days=int(active_window_days) - 1)).to_datetime64()
-    active = len(np.unique(days.code[days.day >= window_start.astype("datetime64[D]")]))
+    active = len(distinct(days.code[days.day >= window_start.astype("datetime64[D]")]))
     figures = {
         "customers_total": total,
         "customers_in_file": None if customers is None else len(file_ids),
@@ -171,12 +173,12 @@ def _multi_category(transactions: pd.DataFrame, days: PurchaseDays, is_buyer: np
     n_buyers = int(is_buyer.sum())
     if "category" not in transactions or transactions["category"].isna().all() or not n_buyers:
         return {"share_multi_category": None, "multi_category_basis": None}
-    tx = transactions.loc[days.lines]
+    tx = LineColumns(transactions, days.lines)
     sold = ((tx["amount"] > 0) & tx["category"].notna()).to_numpy()
     category, names = pd.factorize(tx["category"][sold])
-    pairs = np.unique(days.line_code[sold] * max(len(names), 1) + category)
-    distinct = np.bincount(pairs // max(len(names), 1), minlength=len(days.ids))
-    multi = int(((distinct > 2) & is_buyer).sum())
+    pairs = distinct(days.line_code[sold] * max(len(names), 1) + category)
+    categories_bought = np.bincount(pairs // max(len(names), 1), minlength=len(days.ids))
+    multi = int(((categories_bought > 2) & is_buyer).sum())
     return {"share_multi_category": multi / n_buyers, "multi_category_basis": "category"}
 
 

@@ -17,6 +17,7 @@ from crmlib.profile.cohorts import as_of_day
 from crmlib.io import parse_amounts
 from crmlib.privacy import mask_email, mask_phone
 from crmlib.profile.database import contact_checks, data_categories, is_filled
+from crmlib.profile.lines import LineColumns
 
 SEVERITIES = ("high", "medium", "low")
 
@@ -130,19 +131,19 @@ def quarantine_alerts(rejected: pd.DataFrame, report: dict) -> list[dict]:
 
 def order_values(transactions: pd.DataFrame) -> np.ndarray:
     """Value of each order (by order id; by customer and day where there is no order id), sales only."""
-    sales = transactions.loc[transactions["amount"] > 0]
-    if sales.empty:
+    sales = LineColumns(transactions, (transactions["amount"] > 0).to_numpy())
+    if not len(sales):
         return np.array([], dtype=float)
-    if "order_id" in sales and sales["order_id"].notna().any():
-        keys = sales["order_id"].copy()
-        missing = keys.isna()
-        if missing.any():
-            keys[missing] = sales.loc[missing, "customer_id"] + sales.loc[missing, "date"].dt.strftime("@%Y-%m-%d")
-        codes, _ = pd.factorize(keys)
+    if "order_id" in sales:
+        codes, order_ids = pd.factorize(sales["order_id"])  # -1 where the order id is missing
     else:
-        day = sales["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-        customer, _ = pd.factorize(sales["customer_id"])
-        codes, _ = pd.factorize(customer.astype(np.int64) * (day.max() - day.min() + 1) + (day - day.min()))
+        codes, order_ids = np.full(len(sales), -1, dtype=np.int64), []
+    missing = codes < 0
+    if missing.any():  # each customer's day is one order, numbered after the order ids
+        day = sales["date"].to_numpy()[missing].astype("datetime64[D]").astype(np.int64)
+        customer, _ = pd.factorize(sales["customer_id"][missing])
+        day_orders, _ = pd.factorize(customer.astype(np.int64) * (day.max() - day.min() + 1) + (day - day.min()))
+        codes[missing] = len(order_ids) + day_orders
     return np.bincount(codes, weights=sales["amount"].to_numpy(dtype=float))
 
 
