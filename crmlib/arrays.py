@@ -17,3 +17,12 @@ def distinct(values: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
     return ordered[keep]
+
+
+def customer_day_keys(codes: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """One int64 key per (customer code, whole day), ordered by code then day, and the
+    ``first_day`` and ``span`` that decode it: code = key // span, day = key % span + first_day.
+    Grouping on one integer instead of two columns saves a factorisation and a MultiIndex."""
+    first_day = int(day.min())
+    span = int(day.max()) - first_day + 1
+    return codes.astype(np.int64) * span + (day - first_day), first_day, span

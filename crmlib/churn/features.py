@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from crmlib.arrays import customer_day_keys
 from crmlib.io import InputError
 
 #: Customer attributes used as features when the customers table has them (free-text and
@@ -94,12 +95,10 @@ def purchase_history(transactions: pd.DataFrame) -> PurchaseHistory:
 def _daily_sums(codes: np.ndarray, day: np.ndarray, amount: np.ndarray, is_return: np.ndarray) -> pd.DataFrame:
     """Net, gross and returned amount per customer code and day, sorted by (code, day).
 
-    One int64 key (code, day) instead of a two-column groupby: the same sums in the same order,
-    without the second factorisation and MultiIndex (on ten million lines about 1 GB less at peak).
+    One int64 key (code, day) (:func:`crmlib.arrays.customer_day_keys`) instead of a two-column
+    groupby: the same sums in the same order (on ten million lines about 1 GB less at peak).
     """
-    first_day = int(day.min())
-    span = int(day.max()) - first_day + 1
-    key = codes.astype(np.int64) * span + (day - first_day)
+    key, first_day, span = customer_day_keys(codes, day)
     sums = pd.DataFrame({"net": amount, "gross": np.where(is_return, 0.0, np.maximum(amount, 0.0)),
                          "returned": np.where(is_return, np.abs(amount), 0.0)}).groupby(key, sort=True).sum()
     key = sums.index.to_numpy()

@@ -14,6 +14,7 @@ import pandas as pd
 
 from crmlib import validate
 from crmlib.profile.cohorts import as_of_day
+from crmlib.arrays import customer_day_keys
 from crmlib.io import parse_amounts
 from crmlib.privacy import mask_email, mask_phone
 from crmlib.profile.database import contact_checks, data_categories, is_filled
@@ -142,7 +143,7 @@ def order_values(transactions: pd.DataFrame) -> np.ndarray:
     if missing.any():  # each customer's day is one order, numbered after the order ids
         day = sales["date"].to_numpy()[missing].astype("datetime64[D]").astype(np.int64)
         customer, _ = pd.factorize(sales["customer_id"][missing])
-        day_orders, _ = pd.factorize(customer.astype(np.int64) * (day.max() - day.min() + 1) + (day - day.min()))
+        day_orders, _ = pd.factorize(customer_day_keys(customer, day)[0])
         codes[missing] = len(order_ids) + day_orders
     return np.bincount(codes, weights=sales["amount"].to_numpy(dtype=float))
 
