@@ -257,7 +257,7 @@ def test_read_only_output_folder_is_a_clear_error(workbook, tmp_path):
         out.chmod(stat.S_IRWXU)
 
 
-def _fake_run(names, seconds, fail=(), jobs=2, stop_on_error=False):
+def _fake_run(names, seconds, fail=(), jobs=2, stop_on_error=False, expected=None):
     """run_in_parallel over fake notebooks that sleep: the order they started and ended in, each
     notebook's status and its (start, end) times."""
     import threading
@@ -279,7 +279,8 @@ def _fake_run(names, seconds, fail=(), jobs=2, stop_on_error=False):
             clock[notebook.stem, "end"] = time.perf_counter()
         return NotebookResult(notebook.stem, "failed" if notebook.stem in fail else "ok")
 
-    outcomes = run_in_parallel([Path(f"{n}.ipynb") for n in names], execute, jobs=jobs, stop_on_error=stop_on_error)
+    outcomes = run_in_parallel([Path(f"{n}.ipynb") for n in names], execute, jobs=jobs, stop_on_error=stop_on_error,
+                               expected_seconds=expected)
     return started, ended, {nb.stem: o.status for nb, o in outcomes.items()}, clock
 
 
@@ -297,6 +298,20 @@ def test_parallel_run_starts_ltv_only_after_the_segments_it_reads():
     assert clock["05_ltv_scenarios", "start"] >= max(clock["02_rfm_segmentation", "end"],
                                                      clock["03_kmeans_clustering", "end"])
     assert set(status.values()) == {"ok"} and len(status) == 5
+
+
+def test_with_the_previous_runs_seconds_the_longest_independent_notebook_starts_first():
+    # the 10-million-line run's seconds (BENCHMARKS.md) over 330: churn takes seven times profiling's
+    seconds = {"01_data_profiling": 0.135, "02_rfm_segmentation": 0.255, "03_kmeans_clustering": 0.40,
+               "04_churn_prediction": 0.95, "05_ltv_scenarios": 0.74}
+    started, _, _, clock = _fake_run(NAMES, seconds, expected=seconds)
+    assert set(started[:2]) == {"02_rfm_segmentation", "03_kmeans_clustering"}  # 05 reads them
+    assert started[2:] == ["04_churn_prediction", "05_ltv_scenarios", "01_data_profiling"]
+    with_previous = max(clock[n, "end"] for n in NAMES) - min(clock[n, "start"] for n in NAMES)
+    started, _, _, clock = _fake_run(NAMES, seconds)  # no previous run: profiling before churn
+    assert started.index("01_data_profiling") < started.index("04_churn_prediction")
+    without = max(clock[n, "end"] for n in NAMES) - min(clock[n, "start"] for n in NAMES)
+    assert with_previous < without - 0.03  # 1.28 s against 1.35 s planned
 
 
 def test_one_job_runs_in_number_order_and_stop_on_error_stops_at_the_first_failure():
