@@ -204,10 +204,11 @@ def run_in_parallel(notebooks: list[Path], execute, jobs: int | None = None, sto
     """Execute ``notebooks`` with up to ``jobs`` kernels at once, each after the notebooks it reads.
 
     ``execute(notebook)`` returns a :class:`NotebookResult`; ``starting(notebook, n)`` and
-    ``finished(notebook, outcome)`` report progress; ``expected_seconds`` (per notebook name) orders
-    the independent notebooks, longest first (see :class:`NotebookSchedule`). ``stop_on_error`` runs one at a time and
-    stops at the first failure; the notebooks not started are ``skipped``. On Ctrl-C the running kernels
-    are stopped and waited for before the ``KeyboardInterrupt`` goes on.
+    ``finished(notebook, outcome)`` report progress; ``expected_seconds`` (per notebook name)
+    orders the independent notebooks, longest first (see :class:`NotebookSchedule`).
+    ``stop_on_error`` runs one at a time and stops at the first failure; the notebooks not started
+    are ``skipped``. On Ctrl-C the running kernels are stopped and waited for before the
+    ``KeyboardInterrupt`` goes on.
     """
     jobs = 1 if stop_on_error else max(1, jobs or default_jobs())
     schedule = NotebookSchedule(notebooks, side_by_side=jobs > 1, expected_seconds=expected_seconds)

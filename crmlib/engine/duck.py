@@ -9,8 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from crmlib.arrays import distinct
 from crmlib import validate as v
+from crmlib.arrays import distinct
 from crmlib.engine import pipeline
 from crmlib.engine.reader import read_arrow
 from crmlib.io import LINE_COLUMN

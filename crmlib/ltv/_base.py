@@ -13,13 +13,14 @@ import pandas as pd
 from crmlib.ltv._fit import (
     MAX_EVALUATIONS,
     MAX_SECONDS,
-    subsamples,
     ModelIdentificationError,
     NotFittedError,
     covariance_from_hessian,
     maximise,
+    newton_through,
     penalised,
     single_threaded_blas,
+    subsamples,
     summary_frame,
 )
 from crmlib.ltv.units import check_time_unit
@@ -147,21 +148,20 @@ class RepeatPurchaseModel:
                 f"Only {n_repeaters:g} customers made a repeat purchase (at least "
                 f"{MIN_REPEATERS} needed): purchase rates and dropout cannot be told apart.")
         # search on a subsample, Newton steps on larger ones, then on all rows (see SUBSAMPLE_GROWTH)
+        data = self._prepare(x, t_x, T_, w)
         stages = [self._prepare(x[rows], t_x[rows], T_[rows], w[rows])
                   for rows in subsamples(len(x), self.warm_start_rows, np.random.default_rng(self.random_state))]
-        data = self._prepare(x, t_x, T_, w)
-        stages.append(data)
+        search_data, first, *later = [*stages, data] if stages else [data, data]
         time_scale = float(np.average(T_, weights=w))
         log_scale = np.array([np.log(time_scale) if name in self.time_scale_params else 0.0
                               for name in self.param_names])
         objective = penalised(self._loglik, self.penalizer_coef, log_scale)
         budget = {"max_evaluations": self.max_evaluations, "max_seconds": self.max_seconds}
         with single_threaded_blas():
-            optimum = maximise(objective, stages[min(1, len(stages) - 1)], stages[0], self._starts(time_scale),
-                               stages[min(1, len(stages) - 1)].total_weight, self.param_names, log_scale, **budget)
-            for stage in stages[2:]:
-                optimum = maximise(objective, stage, None, [optimum.theta], stage.total_weight,
-                                   self.param_names, log_scale, search=False, **budget)
+            optimum = maximise(objective, first, search_data, self._starts(time_scale), first.total_weight,
+                               self.param_names, log_scale, **budget)
+            if later:
+                optimum = newton_through(objective, later, optimum.theta, self.param_names, log_scale, **budget)
         return self._store_fit(optimum, self._unpenalised_loglik(optimum, data), n_customers)
 
     def _unpenalised_loglik(self, optimum, data) -> float:

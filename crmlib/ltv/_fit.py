@@ -113,6 +113,18 @@ def subsamples(n_rows: int, first: int, rng: np.random.Generator) -> list[np.nda
     return [np.sort(rng.choice(n_rows, size=size, replace=False)) for size in sizes]
 
 
+def newton_through(objective: LogLik, stages: Sequence, theta: np.ndarray, param_names: Sequence[str],
+                   log_scale: np.ndarray, **budget) -> Optimum:
+    """Newton steps on each of ``stages`` in turn (growing subsamples, then all rows), each
+    starting from the last one's optimum; ``theta`` starts the first (see :func:`subsamples`)."""
+    optimum = None
+    for stage in stages:
+        optimum = maximise(objective, stage, None, [theta], stage.total_weight, param_names, log_scale,
+                           search=False, **budget)
+        theta = optimum.theta
+    return optimum
+
+
 def to_log_space(theta: np.ndarray, grad: np.ndarray, hess: np.ndarray | None):
     """Chain rule from natural to log-parameters (phi = log theta)."""
     g_phi = theta * grad

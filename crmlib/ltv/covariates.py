@@ -26,7 +26,7 @@ import pandas as pd
 from scipy.stats import chi2
 
 from crmlib.ltv._base import RepeatPurchaseModel, coerce_rfm, output_like
-from crmlib.ltv._fit import maximise, penalised, single_threaded_blas, subsamples, to_log_space
+from crmlib.ltv._fit import newton_through, penalised, single_threaded_blas, subsamples, to_log_space
 from crmlib.ltv.bgnbd import BetaGeoModel
 from crmlib.ltv.pareto_nbd import ParetoNBDModel
 
@@ -154,10 +154,7 @@ class _CovariateModel(RepeatPurchaseModel):
         stages = [self._group_data(x[rows], t_x[rows], T_[rows], w[rows], Z[rows])
                   for rows in subsamples(x.size, self.warm_start_rows, np.random.default_rng(self.random_state))]
         with single_threaded_blas():
-            for stage in (*stages, data):
-                optimum = maximise(objective, stage, None, [start], stage.total_weight, self.param_names,
-                                   log_scale, search=False)
-                start = optimum.theta
+            optimum = newton_through(objective, [*stages, data], start, self.param_names, log_scale)
         return self._store_fit(optimum, self._unpenalised_loglik(optimum, data), float(w.sum()))
 
     def _group_data(self, x, t_x, T, w, Z) -> _CovData:

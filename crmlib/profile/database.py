@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crmlib.arrays import distinct
 from crmlib import contacts
+from crmlib.arrays import distinct
 from crmlib.profile.cohorts import PurchaseDays, purchase_arrays
 from crmlib.profile.lines import LineColumns
 from crmlib.io import InputError

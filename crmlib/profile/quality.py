@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 
 from crmlib import validate
-from crmlib.profile.cohorts import as_of_day
 from crmlib.arrays import customer_day_keys
 from crmlib.io import parse_amounts
 from crmlib.privacy import mask_email, mask_phone
+from crmlib.profile.cohorts import as_of_day
 from crmlib.profile.database import contact_checks, data_categories, is_filled
 from crmlib.profile.lines import LineColumns
 
