@@ -145,7 +145,7 @@ def fit_ours(model_class, x, t_x, T, fit_limit: float) -> tuple[object, dict]:
         record.update(within_budget=False, budget_error=str(error),
                       budget_attempt_seconds=time.perf_counter() - start,
                       budget_attempt_cpu_seconds=time.process_time() - cpu)
-    print(f"  {model_class.__name__} stopped on its {MAX_SECONDS:g} s budget; again with {fit_limit:g} s",
+    print(f"  {model_class.__name__} stopped on its {MAX_SECONDS:g} CPU-second budget; again with {fit_limit:g} CPU seconds",
           flush=True)
     start, cpu = time.perf_counter(), time.process_time()
     try:
