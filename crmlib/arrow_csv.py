@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from crmlib.outputs import neutralise
+from crmlib.timestamps import timestamp_text
 
 #: Characters Python's ``str.isspace()`` accepts (what ``\\s`` matches in :data:`crmlib.outputs._FORMULA`).
 _SPACES = "".join(f"\\x{{{c:04x}}}" for c in range(0x3001) if chr(c).isspace())
@@ -69,7 +70,7 @@ def _cells(column: pa.Array) -> pa.Array:
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return _quoted(_safe_text(column.cast(pa.string())))
     if pa.types.is_timestamp(kind):
-        text = _timestamp_text(column)
+        text = timestamp_text(column, "%Y-%m-%d %H:%M:%S")  # the fraction of a second dropped, as pandas
     elif pa.types.is_boolean(kind):
         text = pc.if_else(column, "True", "False")
     elif pa.types.is_floating(kind):
@@ -99,18 +100,6 @@ def _quoted_text(text: str) -> str:
     if any(c in text for c in ',"\r\n'):
         return '"' + text.replace('"', '""') + '"'
     return text
-
-
-def _timestamp_text(column: pa.Array) -> pa.Array:
-    """``%Y-%m-%d %H:%M:%S`` (the fraction of a second dropped, as pandas' ``strftime``), from the
-    parts of each timestamp: Arrow's ``strftime`` takes seconds per million values."""
-    def two(part):
-        return pc.utf8_lpad(part.cast(pa.string()), 2, "0")
-
-    year = pc.year(column).cast(pa.string())
-    date = pc.binary_join_element_wise(year, two(pc.month(column)), two(pc.day(column)), "-")
-    time = pc.binary_join_element_wise(two(pc.hour(column)), two(pc.minute(column)), two(pc.second(column)), ":")
-    return pc.binary_join_element_wise(date, time, " ")
 
 
 def _float_text(column: pa.Array) -> pa.Array:

@@ -19,6 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from crmlib.timestamps import supports, timestamp_text
+
 LINE_COLUMN = "_line"
 
 #: Canonical transaction columns and the header names recognised for them when the params
@@ -470,6 +472,11 @@ def parse_dates(values: pd.Series, dayfirst: bool | None) -> pd.Series:
         .astype("datetime64[ns]")
 
 
+def parse_distinct_dates(values: pd.Series, dayfirst: bool | None) -> pd.Series:
+    """:func:`parse_dates` of texts already stripped and distinct (as an engine's lookup holds them)."""
+    return _parse_dates(values, dayfirst)
+
+
 def _parse_dates(values: pd.Series, dayfirst: bool | None) -> pd.Series:
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     todo = values.str.len() > 0
@@ -497,7 +504,10 @@ def dates_out_of_range(values: pd.Series, dates: pd.Series, dayfirst: bool | Non
     """
     first, last = DATE_YEARS
     outside = dates.notna() & ((dates.dt.year < first) | (dates.dt.year > last))
-    unread = dates.isna() & values.str.match(_DATE_SHAPE)
+    missing = dates.isna()
+    unread = missing.copy()
+    shaped = values[missing].str.match(_DATE_SHAPE)  # matched on the unparsed texts only
+    unread.loc[missing] = shaped.astype("boolean").fillna(False).to_numpy(dtype=bool)
     if unread.any():
         formats = _candidate_formats(dayfirst)
         calendar = map_unique(values[unread], lambda unique: unique.map(lambda v: _is_calendar_date(v, formats)))
@@ -524,7 +534,8 @@ def _strptime(values: pd.Series, fmt: str) -> pd.Series:
     text = pa.array(values.to_numpy(dtype=object), type=pa.string())
     try:
         fast = pc.strptime(text, format=fmt, unit="s", error_is_null=True)
-        exact = pc.fill_null(pc.equal(pc.strftime(fast, format=fmt), text), False)
+        written = timestamp_text(fast, fmt) if supports(fmt) else pc.strftime(fast, format=fmt)
+        exact = pc.fill_null(pc.equal(written, text), False)
         fast_values = fast.cast(pa.timestamp("ns")).to_pandas()
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return pd.to_datetime(values, format=fmt, errors="coerce")

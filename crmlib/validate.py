@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from crmlib.arrays import all_distinct
 from crmlib.io import (CUSTOMER_ALIASES, DATE_YEARS, LINE_COLUMN, TRANSACTION_ALIASES, InputError,
                        ReadResult, dates_out_of_range, detect_dayfirst, detect_decimal, map_unique,
                        parse_amounts, parse_dates, read_export, resolve_columns, strip_text)
@@ -71,11 +72,18 @@ def canonical_schema(text=object):
             "category": pa.Column(text, nullable=True, required=False),
             "channel": pa.Column(text, nullable=True, required=False),
             "is_return": pa.Column(bool),
-            "line": pa.Column("int64", pa.Check.ge(1), unique=True),
+            "line": pa.Column("int64", [pa.Check.ge(1), pa.Check(_lines_distinct, element_wise=False,
+                                                                  error="every line number once")]),
         },
         strict=True,
         name="canonical transactions",
     )
+
+
+def _lines_distinct(lines: pd.Series) -> bool:
+    """The schema's uniqueness check of ``line``, by counting (pandera's ``unique`` hashes
+    every value: 1.5 s on ten million rows)."""
+    return all_distinct(lines.to_numpy())
 
 
 def __getattr__(name: str):

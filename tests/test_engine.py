@@ -130,6 +130,24 @@ def test_files_the_fast_reader_leaves_to_pandas(tmp_path):
         assert_same(path, **options)
 
 
+@pytest.mark.parametrize("quoting", ["none", "quoted_values", "quoted_line_break"])
+def test_files_larger_than_the_readers_blocks(tmp_path, quoting):
+    """Arrow's threads cut a file into blocks; without a quote below the header they may cut at
+    any newline, else only where no quoted value goes on. The tables stay the reference's."""
+    rows = [f"INV{i};{i % 977:05d};{1 + i % 28:02d}/0{1 + i % 9}/2024 10:{i % 60:02d};{i % 5000},50;Selesai"
+            for i in range(60_000)]  # about 3 MB: several of the reader's 1 MB blocks
+    if quoting != "none":
+        rows[25_000] = 'INV25000;00001;01/02/2024;"1.000,00";"Selesai"'
+    if quoting == "quoted_line_break":
+        rows[41_000] = 'INV41000;00002;01/02/2024;100,00;"Sel\nesai"'
+    path = tmp_path / "big.csv"
+    path.write_text('"No Faktur";ID Pelanggan;Tanggal;Total (Rp);Status\n' + "\n".join(rows) + "\n", encoding="utf-8")
+    from crmlib.engine.reader import _fast_csv
+    assert (_fast_csv(path, None, None) is None) == (quoting == "quoted_line_break")  # that one goes to pandas
+    result = assert_same(path, as_of_date="2024-12-31")
+    assert result.report["rows_in"] == 60_000
+
+
 def test_parquet_and_xlsx_exports(tmp_path):
     frame = pd.DataFrame({"customer_id": ["007", " 8", ""], "date": ["2024-01-01", "2024-13-01", "2024-01-03"],
                           "amount": ["1.5", "2", "3"]})

@@ -3,6 +3,7 @@ on an Arrow table of the export read by :mod:`crmlib.engine.reader`."""
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import duckdb
 import numpy as np
@@ -20,7 +21,12 @@ MEMORY_LIMIT = os.environ.get("CRM_DUCKDB_MEMORY", "1GB")
 
 
 class DuckBackend:
-    """An in-memory DuckDB on every core, within :data:`MEMORY_LIMIT` (see :class:`pipeline.Backend`)."""
+    """An in-memory DuckDB on every core, within :data:`MEMORY_LIMIT` (see :class:`pipeline.Backend`).
+
+    :meth:`repeated` runs in the background, on a second connection, while the pipeline parses
+    the distinct dates and amounts in Python (one core): its table is there for the next
+    :meth:`materialise`.
+    """
 
     def __init__(self):
         self.con = duckdb.connect(config={"threads": os.cpu_count() or 1, "memory_limit": MEMORY_LIMIT,
@@ -30,6 +36,8 @@ class DuckBackend:
         except duckdb.Error:  # in Jupyter without ipywidgets DuckDB refuses the setting (and shows no bar)
             pass
         self._tables = {}
+        self._pending: dict[str, Future] = {}
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crmlib-duckdb")
 
     def register(self, name: str, table: pa.Table) -> None:
         self._tables[name] = table  # DuckDB scans registered Arrow tables in place: keep them alive
@@ -41,26 +49,47 @@ class DuckBackend:
         pa.default_memory_pool().release_unused()  # the table's memory goes back to the system now
 
     def materialise(self, name: str, sql: str) -> None:
+        self._finish_pending()
         # a DuckDB table, within MEMORY_LIMIT (as Arrow it would be faster to make, but hold its
         # memory besides DuckDB's budget: 10 million lines then peak near 2.5 GB)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
 
     def repeated(self, name: str, sql: str) -> None:
-        # sorting ten million hashes in numpy takes a second; DuckDB's GROUP BY of as many groups, several
-        rows = self.arrow(sql)
-        ordered = np.sort(rows.column("h").to_numpy())
-        shared = distinct(ordered[1:][ordered[1:] == ordered[:-1]])
-        del ordered
-        found = pc.is_in(rows.column("h"), value_set=pa.array(shared, type=rows.schema.field("h").type))
-        self.register(name, rows.select([LINE_COLUMN]).filter(found))
+        cursor = self.con.cursor()  # a connection of its own: it sees none of this one's tables
+        for table_name, table in self._tables.items():
+            cursor.register(table_name, table)
+        self._pending[name] = self._background.submit(_repeated_lines, cursor, sql)
+
+    def _finish_pending(self) -> None:
+        while self._pending:
+            name, future = self._pending.popitem()
+            self.register(name, future.result())
 
     def arrow(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
 
     def close(self) -> None:
+        self._background.shutdown(wait=True, cancel_futures=True)  # a started query reads this database
+        self._pending.clear()
         self.con.close()
         self._tables.clear()
         pa.default_memory_pool().release_unused()
+
+
+def _repeated_lines(cursor: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    """The ``_line`` of the rows of ``sql`` (``_line``, ``h``) whose ``h`` occurs more than once.
+
+    Sorting ten million hashes in NumPy takes a second, DuckDB's GROUP BY of as many groups
+    several; NumPy, Arrow and DuckDB all release the GIL, so this overlaps the parsing."""
+    try:
+        rows = cursor.sql(sql).to_arrow_table()
+    finally:
+        cursor.close()
+    ordered = np.sort(rows.column("h").to_numpy())
+    shared = distinct(ordered[1:][ordered[1:] == ordered[:-1]])
+    del ordered
+    found = pc.is_in(rows.column("h"), value_set=pa.array(shared, type=rows.schema.field("h").type))
+    return rows.select([LINE_COLUMN]).filter(found)
 
 
 def classify(path, delimiter: str | None = None, encoding: str | None = None, **options) -> pipeline.Classified:

@@ -16,7 +16,7 @@ import pyarrow as pa
 from crmlib import validate as v
 from crmlib.engine import rules
 from crmlib.io import (TRANSACTION_ALIASES, InputError, dates_out_of_range, detect_dayfirst, detect_decimal,
-                       map_unique, parse_amounts, parse_dates, resolve_columns)
+                       map_unique, parse_amounts, parse_distinct_dates, resolve_columns)
 
 
 class Backend(Protocol):
@@ -33,7 +33,8 @@ class Backend(Protocol):
 
     def repeated(self, name: str, sql: str) -> None:
         """Keep as table ``name`` (column ``_line``) the lines of ``sql``'s rows (``_line``, ``h``)
-        whose ``h`` occurs more than once (what :func:`rules.repeated_sql` selects)."""
+        whose ``h`` occurs more than once (what :func:`rules.repeated_sql` selects). It may be
+        made in the background: it must be there for the next :meth:`materialise`."""
 
     def release(self, name: str) -> None:
         """Forget table ``name``: its memory may go."""
@@ -125,6 +126,13 @@ def classify(db: Backend, export: Export, columns: dict | None = None, dayfirst:
     if "amount" not in mapping and not {"quantity", "unit_price"} <= mapping.keys():
         resolve_columns(shape, columns, TRANSACTION_ALIASES, ("amount",), path)  # raises, naming it
     amount_from = "amount" if "amount" in mapping else "unit_price"
+    as_of = pd.Timestamp(as_of_date) if as_of_date not in (None, "") else None
+    plan = rules.Plan(mapping=mapping, original=tuple(export.headers), amount_from=amount_from,
+                      as_of_next=as_of + pd.Timedelta(days=1) if as_of is not None else None,
+                      returns_policy=returns_policy, cancel_order_prefix=cancel_order_prefix,
+                      reject_duplicates=reject_duplicates, reject_zero_amounts=reject_zero_amounts)
+    if reject_duplicates:  # first: a backend may hash the rows while the texts below are parsed
+        db.repeated("candidates", rules.row_hashes_sql(plan))
 
     def distinct(name: str) -> Distinct:
         return Distinct(db.arrow(rules.distinct_sql(mapping[name])).column("text"))
@@ -132,7 +140,7 @@ def classify(db: Backend, export: Export, columns: dict | None = None, dayfirst:
     dates_text = distinct("date")
     if dayfirst is None:
         dayfirst = detect_dayfirst(dates_text.stripped, mapping["date"])
-    dates = parse_dates(dates_text.stripped, dayfirst)
+    dates = parse_distinct_dates(dates_text.stripped, dayfirst)
     db.register("date_map", dates_text.lookup(
         value=pa.array(dates.to_numpy(), type=pa.timestamp("us"), from_pandas=True),
         out_of_range=pa.array(dates_out_of_range(dates_text.stripped, dates, dayfirst).to_numpy(dtype=bool))))
@@ -152,15 +160,8 @@ def classify(db: Backend, export: Export, columns: dict | None = None, dayfirst:
             is_return=pa.array(lower.isin([s.lower() for s in return_statuses]).to_numpy()),
             is_cancel=pa.array(lower.isin([s.lower() for s in cancel_statuses]).to_numpy())))
 
-    as_of = pd.Timestamp(as_of_date) if as_of_date not in (None, "") else None
-    plan = rules.Plan(mapping=mapping, original=tuple(export.headers), amount_from=amount_from,
-                      as_of_next=as_of + pd.Timedelta(days=1) if as_of is not None else None,
-                      returns_policy=returns_policy, cancel_order_prefix=cancel_order_prefix,
-                      reject_duplicates=reject_duplicates, reject_zero_amounts=reject_zero_amounts)
     del dates_text, dates, amounts_text  # the distinct texts as Python objects: a million dates can be
     gc.collect()                         # hundreds of MB, held in cycles until collected
-    if reject_duplicates:
-        db.repeated("candidates", rules.row_hashes_sql(plan))
     db.materialise("classified", rules.classified_sql(plan))
     if db.arrow(rules.all_rejected_sql()).column(0)[0].as_py():
         _refuse(db, plan, path, as_of)
