@@ -34,7 +34,7 @@ REJECTED_FILE = "rejected_rows.parquet"
 _KEY_FIELD = b"crmlib.validation_key"
 _REPORT_FIELD = b"crmlib.validation_report"
 #: Modules whose code decides a validation's result: a change to any of them is a new key.
-_CODE = ("io.py", "validate.py", "validated.py", "engine/*.py")
+_CODE = ("io.py", "validate.py", "validated.py", "arrays.py", "timestamps.py", "engine/*.py")
 
 
 def file_digest(path: str | Path) -> str:
