@@ -135,7 +135,8 @@ def classify(db: Backend, export: Export, columns: dict | None = None, dayfirst:
         db.repeated("candidates", rules.row_hashes_sql(plan))
 
     def distinct(name: str) -> Distinct:
-        return Distinct(db.arrow(rules.distinct_sql(mapping[name])).column("text"))
+        texts = db.arrow(rules.distinct_sql(mapping[name]))
+        return Distinct(texts.column("text"), texts.column("stripped"))
 
     dates_text = distinct("date")
     if dayfirst is None:
@@ -170,12 +171,12 @@ def classify(db: Backend, export: Export, columns: dict | None = None, dayfirst:
 
 class Distinct:
     """The distinct texts of a column as in the file (first appearance first), and the same texts
-    stripped and made distinct again: what the converters of :mod:`crmlib.io` are given."""
+    stripped (by the engine, as ``str.strip``) and made distinct again: what the converters of
+    :mod:`crmlib.io` are given."""
 
-    def __init__(self, texts: pa.ChunkedArray):
+    def __init__(self, texts: pa.ChunkedArray, stripped: pa.ChunkedArray):
         self.texts = texts
-        texts_in_file = pd.Series(texts.to_numpy(zero_copy_only=False), dtype=object)
-        self.codes, uniques = pd.factorize(texts_in_file.str.strip())  # distinct already: no map_unique
+        self.codes, uniques = pd.factorize(pd.Series(stripped.to_numpy(zero_copy_only=False), dtype=object))
         self.stripped = pd.Series(uniques, dtype=object)
 
     def lookup(self, **columns: pa.Array) -> pa.Table:

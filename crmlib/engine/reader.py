@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io as _io
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -79,52 +79,51 @@ def _fast_csv(path: Path, delimiter: str | None, encoding: str | None):
         return None
     delimiter, header = sniffed
     names = [h.strip().lstrip("\ufeff") for h in header]
-    shape = scan_lines(path)
-    try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, use_threads=True),
-            # without a quote below the header no value can hold a line break, and Arrow's
-            # threads may then cut the file at any newline: twice as fast
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
-                                             escape_char=False, newlines_in_values=shape.quoted,
-                                             ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
-                                                 strings_can_be_null=False,
-                                                 quoted_strings_can_be_null=False))
-    except (pa.ArrowInvalid, UnicodeDecodeError):
-        return None
-    if table.num_rows == 0 or table.num_rows + 1 != shape.lines:
-        return None  # no rows, or records spanning lines: pandas numbers them by their first line
+    # without a quote below the header no value can hold a line break, and Arrow's threads may
+    # then cut the file at any newline: twice as fast. The lines are counted meanwhile.
+    quoted = quoted_below_header(path)
+    with ThreadPoolExecutor(max_workers=1) as counting:
+        lines = counting.submit(physical_lines, path)
+        try:
+            table = pacsv.read_csv(
+                path,
+                read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, use_threads=True),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
+                                                 escape_char=False, newlines_in_values=quoted,
+                                                 ignore_empty_lines=False),
+                convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
+                                                     strings_can_be_null=False,
+                                                     quoted_strings_can_be_null=False))
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            return None
+        if table.num_rows == 0 or table.num_rows + 1 != lines.result():
+            return None  # no rows, or records spanning lines: pandas numbers them by their first line
     table = table.rename_columns(names)
-    lines = np.arange(2, 2 + table.num_rows, dtype=np.int64)
-    return table.append_column(LINE_COLUMN, pa.array(lines)), path, delimiter, "utf-8"
+    numbers = np.arange(2, 2 + table.num_rows, dtype=np.int64)
+    return table.append_column(LINE_COLUMN, pa.array(numbers)), path, delimiter, "utf-8"
 
 
-@dataclass(frozen=True)
-class LineShape:
-    """What one pass over a file's bytes tells the reader."""
-
-    lines: int     # lines in the file (a last line without its newline counts)
-    quoted: bool   # a quote character somewhere below the first line
-
-
-def scan_lines(path: Path) -> LineShape:
-    """:class:`LineShape` of the file at ``path``."""
-    newlines, last, quoted, header_end = 0, b"\n", False, None
+def _blocks(path: Path):
     with open(path, "rb") as handle:
-        offset = 0
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            if header_end is None and b"\n" in block:
-                header_end = offset + block.index(b"\n")
-            if not quoted and header_end is not None:
-                quoted = block.find(b'"', max(header_end + 1 - offset, 0)) >= 0
-            newlines += block.count(b"\n")
-            last = block[-1:]
-            offset += len(block)
-    return LineShape(lines=newlines + (last != b"\n"), quoted=quoted)
+        yield from iter(lambda: handle.read(1 << 22), b"")
+
+
+def quoted_below_header(path: Path) -> bool:
+    """Whether a quote character appears anywhere below the file's first line."""
+    header_end, offset = None, 0
+    for block in _blocks(path):
+        if header_end is None and b"\n" in block:
+            header_end = offset + block.index(b"\n")
+        if header_end is not None and block.find(b'"', max(header_end + 1 - offset, 0)) >= 0:
+            return True
+        offset += len(block)
+    return False
 
 
 def physical_lines(path: Path) -> int:
     """Lines in a file (a last line without its newline counts)."""
-    return scan_lines(path).lines
+    newlines, last = 0, b"\n"
+    for block in _blocks(path):
+        newlines += block.count(b"\n")
+        last = block[-1:]
+    return newlines + (last != b"\n")

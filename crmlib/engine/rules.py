@@ -209,9 +209,10 @@ def rejected_sql(plan: Plan) -> str:
 
 
 def distinct_sql(source: str) -> str:
-    """Distinct texts of one column as in the file, in order of first appearance (as pandas' factorize)."""
-    return (f"SELECT text FROM (SELECT {quote(source)} AS text, MIN(_line) AS first FROM raw "
-            "GROUP BY 1) AS f ORDER BY first")
+    """Distinct texts of one column as in the file (``text``), in order of first appearance (as
+    pandas' factorize), and each without surrounding white space (``stripped``)."""
+    return (f"SELECT text, {stripped('text')} AS stripped FROM (SELECT {quote(source)} AS text, "
+            "MIN(_line) AS first FROM raw GROUP BY 1) AS f ORDER BY first")
 
 
 def unusable_sql(plan: Plan) -> str:
