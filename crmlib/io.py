@@ -479,7 +479,7 @@ def parse_distinct_dates(values: pd.Series, dayfirst: bool | None) -> pd.Series:
 
 def _parse_dates(values: pd.Series, dayfirst: bool | None) -> pd.Series:
     result = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    todo = values.str.len() > 0
+    todo = pd.Series(values.to_numpy(dtype=object) != "", index=values.index)  # texts, stripped already
     for fmt in _formats_by_fit(values[todo].head(500), dayfirst):
         if not todo.any():
             break

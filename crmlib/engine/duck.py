@@ -23,9 +23,9 @@ MEMORY_LIMIT = os.environ.get("CRM_DUCKDB_MEMORY", "1GB")
 class DuckBackend:
     """An in-memory DuckDB on every core, within :data:`MEMORY_LIMIT` (see :class:`pipeline.Backend`).
 
-    :meth:`repeated` runs in the background, on a second connection, while the pipeline parses
-    the distinct dates and amounts in Python (one core): its table is there for the next
-    :meth:`materialise`.
+    :meth:`repeated` and :meth:`arrow_later` run in the background, one after the other on a
+    second connection, while the pipeline parses distinct texts in Python (one core); the
+    table of :meth:`repeated` is there for the next :meth:`materialise`.
     """
 
     def __init__(self):
@@ -55,10 +55,18 @@ class DuckBackend:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
 
     def repeated(self, name: str, sql: str) -> None:
-        cursor = self.con.cursor()  # a connection of its own: it sees none of this one's tables
+        self._pending[name] = self._background.submit(_repeated_lines, self._cursor(), sql)
+
+    def arrow_later(self, sql: str):
+        future = self._background.submit(_arrow_of, self._cursor(), sql)
+        return future.result
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection of its own for the background (it sees none of this one's tables)."""
+        cursor = self.con.cursor()
         for table_name, table in self._tables.items():
             cursor.register(table_name, table)
-        self._pending[name] = self._background.submit(_repeated_lines, cursor, sql)
+        return cursor
 
     def _finish_pending(self) -> None:
         while self._pending:
@@ -76,15 +84,19 @@ class DuckBackend:
         pa.default_memory_pool().release_unused()
 
 
+def _arrow_of(cursor: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    try:
+        return cursor.sql(sql).to_arrow_table()
+    finally:
+        cursor.close()
+
+
 def _repeated_lines(cursor: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
     """The ``_line`` of the rows of ``sql`` (``_line``, ``h``) whose ``h`` occurs more than once.
 
     Sorting ten million hashes in NumPy takes a second, DuckDB's GROUP BY of as many groups
     several; NumPy, Arrow and DuckDB all release the GIL, so this overlaps the parsing."""
-    try:
-        rows = cursor.sql(sql).to_arrow_table()
-    finally:
-        cursor.close()
+    rows = _arrow_of(cursor, sql)
     ordered = np.sort(rows.column("h").to_numpy())
     shared = distinct(ordered[1:][ordered[1:] == ordered[:-1]])
     del ordered

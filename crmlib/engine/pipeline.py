@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,10 @@ class Backend(Protocol):
 
     def arrow(self, sql: str) -> pa.Table:
         """The result of ``sql`` as an Arrow table (row order as the SQL's ORDER BY)."""
+
+    def arrow_later(self, sql: str) -> Callable[[], pa.Table]:
+        """:meth:`arrow` of ``sql``, asked for now and collected by calling the result (a backend
+        may run it while Python works)."""
 
     def repeated(self, name: str, sql: str) -> None:
         """Keep as table ``name`` (column ``_line``) the lines of ``sql``'s rows (``_line``, ``h``)
@@ -134,8 +138,13 @@ def classify(db: Backend, export: Export, columns: dict | None = None, dayfirst:
     if reject_duplicates:  # first: a backend may hash the rows while the texts below are parsed
         db.repeated("candidates", rules.row_hashes_sql(plan))
 
+    # the distinct texts of each converted column: the first now, the others while it is parsed
+    names = ["date", amount_from] + [name for name in ("quantity", "status") if name in mapping]
+    asked = {name: db.arrow_later(rules.distinct_sql(mapping[name])) for name in names[1:]}
+    asked["date"] = lambda: db.arrow(rules.distinct_sql(mapping["date"]))
+
     def distinct(name: str) -> Distinct:
-        texts = db.arrow(rules.distinct_sql(mapping[name]))
+        texts = asked.pop(name)()
         return Distinct(texts.column("text"), texts.column("stripped"))
 
     dates_text = distinct("date")

@@ -77,6 +77,9 @@ class SparkBackend:
         except AttributeError:  # PySpark < 4
             return pa.Table.from_pandas(frame.toPandas(), preserve_index=False)
 
+    def arrow_later(self, sql: str):
+        return lambda: self.arrow(sql)  # Spark runs a query when its rows are asked for
+
     def release(self, name: str) -> None:
         self.spark.catalog.dropTempView(name)
         self._views.remove(name)
