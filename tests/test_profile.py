@@ -183,3 +183,16 @@ def test_contact_columns_the_file_lacks_are_not_available(tx):
     no_contact = customer_profile(tx, customers.drop(columns="email"), AS_OF)
     assert no_contact["customers_contactable"] is None
     assert "no phone or email column" in key_messages(no_contact, None, None, "en")[1]
+
+
+@pytest.mark.parametrize("lang, said", [("en", "1.8 ×"), ("id", "1,8 ×")])
+def test_trend_title_and_text_give_the_peak_the_same_way(lang, said):
+    from crmlib.profile.report import section_titles, so_what_trends
+
+    season = pd.DataFrame({"calendar_month": [1, 12], "index": [0.25, 1.75]})
+    trends = pd.DataFrame({"complete": [True], "active_customers": [10], "returning_customers": [7]})
+    text = so_what_trends(trends, season, lang)
+    figures = {"customers_total": 10, "customers_active": 7, "active_window_days": 90}
+    no_years = pd.DataFrame(columns=["period", "next_period", "retention_rate", "complete"])
+    title = section_titles(figures, pd.DataFrame(), pd.DataFrame(), trends, season, no_years, lang)["trends"]
+    assert said in text and said in title and "1,75" not in text and "1.75" not in text

@@ -179,6 +179,11 @@ def outlier_sentence(low: float, high: float, currency: str, lang: str = "en") -
     return t("profile_outlier_fences", lang, low=format_money(low, currency, lang), high=format_money(high, currency, lang))
 
 
+def season_index(value: float, lang: str = "en") -> str:
+    """A month's revenue relative to an average month, as the title and its text both say it."""
+    return format_number(value, 1, lang)
+
+
 def so_what_trends(trends: pd.DataFrame, season: pd.DataFrame, lang: str = "en") -> str:
     """The peak and low calendar months and the share of returning buyers lately."""
     complete = trends.loc[trends["complete"] & (trends["active_customers"] > 0)]
@@ -188,7 +193,7 @@ def so_what_trends(trends: pd.DataFrame, season: pd.DataFrame, lang: str = "en")
     low = season.loc[season["index"].idxmin()]
     last = complete.iloc[-1]
     return t("profile_sowhat_trends", lang, peak=month_name(peak["calendar_month"], lang),
-             index=format_number(peak["index"], 2, lang), low=month_name(low["calendar_month"], lang),
+             index=season_index(peak["index"], lang), low=month_name(low["calendar_month"], lang),
              returning=_pct(last["returning_customers"] / last["active_customers"], lang))
 
 
@@ -326,7 +331,7 @@ def section_titles(figures: dict, fields: pd.DataFrame, alerts: pd.DataFrame, tr
     if len(season):
         peak = season.loc[season["index"].idxmax()]
         titles["trends"] = t("profile_title_trends", lang, peak=month_name(peak["calendar_month"], lang),
-                             index=format_number(peak["index"], 1, lang))
+                             index=season_index(peak["index"], lang))
     else:
         titles["trends"] = t("profile_title_trends_none", lang)
     headline = headline_retention(yearly)
