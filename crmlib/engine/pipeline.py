@@ -138,33 +138,28 @@ def classify(db: Backend, export: Export, columns: dict | None = None, dayfirst:
     if reject_duplicates:  # first: a backend may hash the rows while the texts below are parsed
         db.repeated("candidates", rules.row_hashes_sql(plan))
 
-    # the distinct texts of each converted column: the first now, the others while it is parsed
-    names = ["date", amount_from] + [name for name in ("quantity", "status") if name in mapping]
-    asked = {name: db.arrow_later(rules.distinct_sql(mapping[name])) for name in names[1:]}
-    asked["date"] = lambda: db.arrow(rules.distinct_sql(mapping["date"]))
-
-    def distinct(name: str) -> Distinct:
-        texts = asked.pop(name)()
-        return Distinct(texts.column("text"), texts.column("stripped"))
-
-    dates_text = distinct("date")
+    # the distinct texts of the other converted columns are asked for now (a backend may find
+    # them while the dates are parsed); the dates' are needed at once
+    asked = {name: db.arrow_later(rules.distinct_sql(mapping[name]))
+             for name in (amount_from, "quantity", "status") if name in mapping}
+    dates_text = Distinct(db.arrow(rules.distinct_sql(mapping["date"])))
     if dayfirst is None:
         dayfirst = detect_dayfirst(dates_text.stripped, mapping["date"])
     dates = parse_distinct_dates(dates_text.stripped, dayfirst)
     db.register("date_map", dates_text.lookup(
         value=pa.array(dates.to_numpy(), type=pa.timestamp("us"), from_pandas=True),
         out_of_range=pa.array(dates_out_of_range(dates_text.stripped, dates, dayfirst).to_numpy(dtype=bool))))
-    amounts_text = distinct(amount_from)
+    amounts_text = Distinct(asked[amount_from]())
     if decimal is None:
         decimal = detect_decimal(amounts_text.stripped, mapping[amount_from])
     db.register("amount_map", amounts_text.lookup(value=_doubles(parse_amounts(amounts_text.stripped, decimal))))
     if "quantity" in mapping:
-        quantities = distinct("quantity")
+        quantities = Distinct(asked["quantity"]())
         db.register("quantity_map", quantities.lookup(
             factor=_doubles(parse_amounts(quantities.stripped, decimal)),
             value=_doubles(parse_amounts(quantities.stripped, "."))))
     if "status" in mapping:
-        statuses = distinct("status")
+        statuses = Distinct(asked["status"]())
         lower = map_unique(statuses.stripped, lambda u: u.str.lower())
         db.register("status_map", statuses.lookup(
             is_return=pa.array(lower.isin([s.lower() for s in return_statuses]).to_numpy()),
@@ -183,9 +178,11 @@ class Distinct:
     stripped (by the engine, as ``str.strip``) and made distinct again: what the converters of
     :mod:`crmlib.io` are given."""
 
-    def __init__(self, texts: pa.ChunkedArray, stripped: pa.ChunkedArray):
-        self.texts = texts
-        self.codes, uniques = pd.factorize(pd.Series(stripped.to_numpy(zero_copy_only=False), dtype=object))
+    def __init__(self, found: pa.Table):
+        """``found``: the columns ``text`` and ``stripped`` of :func:`rules.distinct_sql`."""
+        self.texts = found.column("text")
+        stripped = found.column("stripped").to_numpy(zero_copy_only=False)
+        self.codes, uniques = pd.factorize(pd.Series(stripped, dtype=object))
         self.stripped = pd.Series(uniques, dtype=object)
 
     def lookup(self, **columns: pa.Array) -> pa.Table:
