@@ -2,6 +2,7 @@
 on an Arrow table of the export read by :mod:`crmlib.engine.reader`."""
 from __future__ import annotations
 
+import contextlib
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -120,11 +121,28 @@ def classify(path, delimiter: str | None = None, encoding: str | None = None, **
 
 def load_tables(path, **options) -> v.ValidatedTables:
     """The validation of ``path`` as :class:`~crmlib.validate.ValidatedTables` (kept rows in Arrow)."""
-    classified = classify(path, **options)
+    with system_allocator():
+        classified = classify(path, **options)
+        try:
+            return classified.tables()
+        finally:
+            classified.db.close()
+
+
+@contextlib.contextmanager
+def system_allocator():
+    """Arrow allocates from the C library's allocator meanwhile (then the default again).
+
+    Arrow's default, mimalloc, keeps what the background thread's work freed in that thread's
+    heaps: on 10 million lines the process then holds some 250 MB more when the classified table
+    is made, at the peak (1.96-1.98 GB against 1.81-1.87 GB on the 10-million-line bench export,
+    in no more time)."""
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
     try:
-        return classified.tables()
+        yield
     finally:
-        classified.db.close()
+        pa.set_memory_pool(previous)
 
 
 def load_transactions(path, **options) -> v.ValidationResult:

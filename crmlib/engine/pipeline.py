@@ -167,6 +167,7 @@ def classify(db: Backend, export: Export, columns: dict | None = None, dayfirst:
 
     del dates_text, dates, amounts_text  # the distinct texts as Python objects: a million dates can be
     gc.collect()                         # hundreds of MB, held in cycles until collected
+    pa.default_memory_pool().release_unused()  # and the parsers' Arrow arrays, kept by the pool until told
     db.materialise("classified", rules.classified_sql(plan))
     if db.arrow(rules.all_rejected_sql()).column(0)[0].as_py():
         _refuse(db, plan, path, as_of)
