@@ -12,6 +12,7 @@ from typing import Callable, Protocol
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from crmlib import validate as v
 from crmlib.engine import rules
@@ -182,9 +183,13 @@ class Distinct:
     def __init__(self, found: pa.Table):
         """``found``: the columns ``text`` and ``stripped`` of :func:`rules.distinct_sql`."""
         self.texts = found.column("text")
-        stripped = found.column("stripped").to_numpy(zero_copy_only=False)
-        self.codes, uniques = pd.factorize(pd.Series(stripped, dtype=object))
-        self.stripped = pd.Series(uniques, dtype=object)
+        stripped = found.column("stripped")
+        if pc.all(pc.equal(self.texts, stripped)).as_py() is not False:  # nothing to strip: distinct already
+            self.codes = np.arange(len(stripped), dtype=np.int64)
+            self.stripped = pd.Series(stripped.to_numpy(zero_copy_only=False), dtype=object)
+        else:
+            self.codes, uniques = pd.factorize(pd.Series(stripped.to_numpy(zero_copy_only=False), dtype=object))
+            self.stripped = pd.Series(uniques, dtype=object)
 
     def lookup(self, **columns: pa.Array) -> pa.Table:
         """A lookup from each text in the file to ``columns`` (given per stripped text) and ``blank``."""
