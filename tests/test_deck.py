@@ -1,8 +1,9 @@
 """The slide deck's layout: nothing cut, nothing off the slide or over the footer, every segment named.
 
 Built from a small hand-made run folder (long Indonesian texts, lower-case captions, "So what:"
-prefixes, more segments than fit one slide) and, when present, from the finished sample runs in
-``outputs/sample`` and ``outputs/sample_id`` (copied first; nothing is written into them).
+prefixes, more segments than fit one slide) and from the sample run in both languages: the finished
+runs in ``outputs/sample`` and ``outputs/sample_id`` when present (copied first; nothing is written
+into them), else a fresh run of ``params/sample.yaml`` made for the tests (a fresh clone has none).
 """
 from __future__ import annotations
 
@@ -101,12 +102,28 @@ def deck(request, tmp_path_factory):
     return build(make_run(tmp_path_factory.mktemp("run"), extra_segments=request.param))
 
 
+SAMPLE_RUNS = {"sample": "en", "sample_id": "id"}  # run name -> language
+
+
+def _sample_run(name: str, tmp_path_factory) -> Path:
+    """A finished sample run: ``outputs/<name>`` when there, else one made now in a temporary folder."""
+    source = paths.PROJECT_ROOT / "outputs" / name
+    if (source / "manifest.json").exists():
+        return source
+    from crmlib.params import load_params
+    from crmlib.runner import run_workbook
+
+    params = load_params(paths.PROJECT_ROOT / "params" / "sample.yaml")
+    params.update(run_name=name, lang=SAMPLE_RUNS[name])
+    result = run_workbook(params, out_root=tmp_path_factory.mktemp("runs"), progress=False)
+    assert all(nb.status == "ok" for nb in result.notebooks), [nb.error for nb in result.notebooks]
+    return result.run_dir
+
+
 def _sample_decks(tmp_path_factory):
     decks = []
-    for name in ("sample", "sample_id"):
-        source = paths.PROJECT_ROOT / "outputs" / name
-        if not (source / "manifest.json").exists():
-            continue
+    for name in SAMPLE_RUNS:
+        source = _sample_run(name, tmp_path_factory)
         copy = tmp_path_factory.mktemp(name) / name
         shutil.copytree(source, copy, ignore=shutil.ignore_patterns("*.pdf", "*.xlsx", "*.ipynb", "deck.pptx"))
         manifest = json.loads((copy / "manifest.json").read_text(encoding="utf-8"))
@@ -121,10 +138,7 @@ def _sample_decks(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def sample_decks(tmp_path_factory):
-    decks = _sample_decks(tmp_path_factory)
-    if not decks:
-        pytest.skip("no finished sample run in outputs/ (crm run --params params/sample.yaml)")
-    return decks
+    return _sample_decks(tmp_path_factory)
 
 
 # --------------------------------------------------------------------------- what every deck must satisfy
