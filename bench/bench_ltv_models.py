@@ -13,8 +13,9 @@ on these customers in the same process, with single-threaded BLAS:
 Ratios are fit CPU seconds / BG/NBD fit CPU seconds (target: within 3). Pareto/NBD with covariates is
 timed against the plain Pareto/NBD (its own model without covariates) twice: on ``--n`` customers
 of the published CDNOW Pareto/NBD regime (r 0.55, alpha 10.58, s 0.61, beta 11.67) across the
-channels, and on ``--pareto-n`` customers of the two-regime mixture with heavy buyers, where the
-likelihood's hypergeometric series need thousands of terms (ratio per customer against BG/NBD).
+channels, and on ``--pareto-n`` customers (default: as many) of the two-regime mixture with heavy
+buyers, where the likelihood's hypergeometric series need thousands of terms; both against BG/NBD
+(a smaller mixture's seconds are scaled to ``--n`` customers) and against the plain Pareto/NBD.
 Usage: python bench/bench_ltv_models.py [--n 1000000] [--out bench/results/ltv_models.json]
 """
 from __future__ import annotations
@@ -90,9 +91,10 @@ def timed(function):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
-    parser.add_argument("--pareto-n", type=int, default=20_000)
+    parser.add_argument("--pareto-n", type=int, default=None, help="mixture customers for Pareto/NBD (default --n)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
+    args.pareto_n = args.pareto_n or args.n
 
     summary, dummies = customer_base(args.n, 1, REGIMES, ("alpha", "b"), simulate_bgnbd)
     distinct = int((~summary.duplicated(["frequency", "recency", "T"])).sum())
@@ -144,28 +146,27 @@ def main() -> None:
                         converged=bgbb.converged_),
             "gamma_gamma_individual": bar(ggi_s, bg_s, per_bg, f"{int(amounts.size):,} repeat amounts of the same customers",
                                           converged=ggi.converged_, means_fit_seconds=gg_s),
-            "pareto_nbd_covariates_cdnow": bar(pnc_big_s, pn_big_s, f"plain Pareto/NBD on the same {args.n:,} customers",
+            "pareto_nbd_covariates_cdnow": bar(pnc_big_s, bg_s, per_bg,
                                                f"{args.n:,} simulated distinct customers, CDNOW Pareto/NBD regime x 3 channels",
-                                               converged=pnc_big.converged_, ratio_to_bgnbd=ratio(pnc_big_s),
+                                               converged=pnc_big.converged_, plain_pareto_nbd_seconds=pn_big_s,
+                                               ratio_to_plain_pareto_nbd=round(pnc_big_s / pn_big_s, 2),
                                                lr_statistic=round(pnc_big.likelihood_ratio_test()["statistic"], 1)),
-            "pareto_nbd_covariates_mixture": bar(pnc_s, pn_s, f"plain Pareto/NBD on the same {args.pareto_n:,} customers",
-                                                 f"{args.pareto_n:,} simulated distinct customers, 2 regimes with heavy buyers x 3 channels",
-                                                 converged=pnc.converged_,
-                                                 ratio_to_bgnbd_per_customer=round(pnc_s / args.pareto_n / (bg_s / args.n), 1)),
+            "pareto_nbd_covariates_mixture": bar(pnc_s / args.pareto_n * args.n, bg_s, per_bg,
+                                                 f"{args.pareto_n:,} simulated distinct customers, 2 regimes with heavy "
+                                                 f"buyers x 3 channels" + (f" (seconds scaled to {args.n:,})"
+                                                                           if args.pareto_n != args.n else ""),
+                                                 converged=pnc.converged_, plain_pareto_nbd_seconds=pn_s,
+                                                 ratio_to_plain_pareto_nbd=round(pnc_s / pn_s, 2)),
         },
         "target": "each new fitter within 3x of BG/NBD's fit time on the same number of customers (the issue's bar)",
     }
-    # Pareto/NBD with covariates: its ratio to the plain Pareto/NBD is shown, but the bar is BG/NBD's fit
-    for name, key in (("pareto_nbd_covariates_cdnow", "ratio_to_bgnbd"),
-                      ("pareto_nbd_covariates_mixture", "ratio_to_bgnbd_per_customer")):
-        fit = payload["fits"][name]
-        fit["pass"] = fit[key] <= 3.0
-        fit["target"] = "≤ 3× BG/NBD's CPU seconds" + (" per customer" if key.endswith("customer") else "")
     cdnow, heavy = payload["fits"]["pareto_nbd_covariates_cdnow"], payload["fits"]["pareto_nbd_covariates_mixture"]
-    payload["note"] = (f"Pareto/NBD with covariates takes {cdnow['ratio']}x its own plain model on 1M customers but "
-                       f"{cdnow['ratio_to_bgnbd']}x BG/NBD's fit (the issue's reference for every new fitter) on the CDNOW "
-                       f"regime and {heavy['ratio_to_bgnbd_per_customer']}x per customer on the heavy-buyer mixture (the "
-                       "Pareto/NBD likelihood's hypergeometric series): that bar is not met for it. CPU seconds, single process.")
+    payload["note"] = ("Pareto/NBD with covariates starts from the plain Pareto/NBD fit (the nested model's optimum) and "
+                       f"takes {cdnow['ratio_to_plain_pareto_nbd']}x / {heavy['ratio_to_plain_pareto_nbd']}x that plain "
+                       f"fit, which is itself {round(pn_big_s / bg_s, 2)}x / {round(pn_s / args.pareto_n * args.n / bg_s, 2)}x "
+                       "BG/NBD's (the Pareto/NBD likelihood's hypergeometric series), on the CDNOW regime / the heavy-buyer "
+                       f"mixture: {cdnow['ratio']}x / {heavy['ratio']}x BG/NBD, so the 3x bar is not met for it. "
+                       "CPU seconds, single process.")
     print(payload)
     write_json(args.out, payload)
 
