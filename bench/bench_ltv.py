@@ -8,7 +8,7 @@ purchases common), then times:
 - Pareto/NBD fit: crmlib vs lifetimes' ParetoNBDFitter (on all rows, or with ``--quick`` on a
   random subsample, the ratio then taken per customer);
 - PyMC-Marketing's MAP fits (``pymc_marketing.clv`` BetaGeoModel and ParetoNBDModel,
-  ``fit_method="map"``, its default priors) on stated random subsamples (``--pymc-rows``,
+  ``method="map"``, its default priors) on stated random subsamples (``--pymc-rows``,
   ``--pymc-pareto-rows``), ratio per customer, with our fit on the very same rows for the
   estimates; optional: without pymc-marketing the results say "not installed";
 - Gamma-Gamma fit, and predictions for every customer: P(alive), expected purchases in the
@@ -343,8 +343,8 @@ def compare_pymc(clv, key, model_class, x, t_x, T, rows, ours: dict, n: int, fit
 
 
 def _pymc_map(pymc_class, frame):
-    model = pymc_class(data=frame)
-    model.fit(fit_method="map", progressbar=False)
+    model = pymc_class()
+    model.fit(frame, method="map", progressbar=False)
     return model
 
 
