@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import csv
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -190,3 +192,51 @@ def test_the_engine_runs_inside_a_jupyter_kernel():
     NotebookClient(nb, kernel_name="python3", timeout=600).execute()
     assert nb.cells[0].outputs[0]["text"].strip() == str(
         load_transactions(paths.SAMPLE_DIR / "transactions.csv").report["rows_in"])
+
+
+@pytest.mark.parametrize("text", [" 42", "42 ", "\t42", "42\n", "\x1f42", "42\x1c", "\u00a042", "42\u3000",
+                                  "\u200b42", "é42", "42é"])
+def test_a_text_that_may_be_padded_is_stripped(text):
+    """Python's white space is ASCII below '!' or not ASCII: any such first or last character,
+    in any chunk or slice, sends the column through the SQL's strip."""
+    plain = ["42", "", "A-7", "x y"]
+    assert not duck._may_be_padded(pa.array(plain))
+    assert duck._may_be_padded(pa.array(plain + [text]))
+    assert duck._may_be_padded(pa.array(["~"] * 3 + [text] + ["~"])[2:4])  # a slice: its own offsets
+    assert not duck._may_be_padded(pa.array([text, "42", "43"])[1:])
+    assert duck._may_be_padded(pa.array(["42", None]))  # not plain text: strip as always
+    backend = duck.DuckBackend()
+    try:
+        backend.register("raw", pa.table({"a": pa.chunked_array([plain, ["7", text]]), "b": [*plain, "7", "8"]}))
+        assert backend.unpadded(["a", "b"]) == {"b"}
+    finally:
+        backend.close()
+
+
+def test_one_padded_id_among_many_is_stripped_as_the_reference_does(tmp_path):
+    path = tmp_path / "big.csv"
+    rows = [f"INV{i};{i % 997:05d};{1 + i % 28:02d}/03/2024;{10 + i % 50}.000,00;Selesai" for i in range(150_000)]
+    rows[-2] = rows[-2].replace(";00", ";\u00a000", 1)  # one padded id, far past the first block
+    rows[-1] = rows[-1].replace("INV", " INV", 1)  # and one padded order number
+    path.write_text("No Faktur;ID Pelanggan;Tanggal;Total (Rp);Status\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = assert_same(path, as_of_date="2024-12-31")
+    assert result.transactions["customer_id"].str.strip().eq(result.transactions["customer_id"]).all()
+    assert result.transactions["order_id"].str.strip().eq(result.transactions["order_id"]).all()
+
+
+def test_a_released_table_s_memory_goes_to_duckdb_s_budget():
+    """Once the export's text is released, the sort of the kept rows may use its memory."""
+    assert duck._size_bytes("953.6 MiB") == int(953.6 * 2**20) and duck._size_bytes("1.5 GB") == 1_500_000_000
+    backend = duck.DuckBackend()
+    try:
+        def shown():
+            return duck._size_bytes(backend.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+        before = shown()
+        table = pa.table({"a": np.zeros(40_000_000)})  # 320 MB, well above the setting's display rounding
+        backend.register("raw", table)
+        freed = table.nbytes
+        del table
+        backend.release("raw")
+        assert abs(shown() - (before + freed)) < 0.06 * 2**30
+    finally:
+        backend.close()

@@ -22,7 +22,8 @@ MEMORY_LIMIT = os.environ.get("CRM_DUCKDB_MEMORY", "1GB")
 
 
 class DuckBackend:
-    """An in-memory DuckDB on every core, within :data:`MEMORY_LIMIT` (see :class:`pipeline.Backend`).
+    """An in-memory DuckDB on every core, within :data:`MEMORY_LIMIT` plus what the tables it was given
+    and released held (see :class:`pipeline.Backend`).
 
     :meth:`repeated` and :meth:`arrow_later` run in the background, one after the other on a
     second connection, while the pipeline parses distinct texts in Python (one core); the
@@ -37,6 +38,7 @@ class DuckBackend:
         except duckdb.Error:  # in Jupyter without ipywidgets DuckDB refuses the setting (and shows no bar)
             pass
         self._tables = {}
+        self._memory_limit = _size_bytes(self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
         self._pending: dict[str, Future] = {}
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="crmlib-duckdb")
 
@@ -46,8 +48,19 @@ class DuckBackend:
 
     def release(self, name: str) -> None:
         self.con.unregister(name)
-        self._tables.pop(name, None)
+        table = self._tables.pop(name, None)
+        freed = table.nbytes if table is not None else 0
+        del table
         pa.default_memory_pool().release_unused()  # the table's memory goes back to the system now
+        if freed:  # and into DuckDB's budget: the sort of the kept rows then stays in memory
+            self._memory_limit += freed
+            self.con.execute(f"SET memory_limit = '{self._memory_limit}B'")
+
+    def unpadded(self, names) -> set:
+        """The columns of ``raw`` among ``names`` whose texts all start and end with a printable
+        ASCII character (read from the Arrow buffers: a first and last byte per text)."""
+        raw = self._tables["raw"]
+        return {name for name in names if not any(_may_be_padded(chunk) for chunk in raw.column(name).chunks)}
 
     def materialise(self, name: str, sql: str) -> None:
         self._finish_pending()
@@ -83,6 +96,32 @@ class DuckBackend:
         self.con.close()
         self._tables.clear()
         pa.default_memory_pool().release_unused()
+
+
+_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def _size_bytes(text: str) -> int:
+    """Bytes of a DuckDB size setting as it shows it (``953.6 MiB``)."""
+    number, unit = text.split()
+    return int(float(number) * _UNITS[unit.upper()])
+
+
+def _may_be_padded(chunk: pa.Array) -> bool:
+    """Whether a text of ``chunk`` may start or end with white space (which is either ASCII
+    below ``!`` or not ASCII): its first or last byte is outside ``!``..``~``, or it is not a
+    plain string array without nulls (then the SQL strips it, as always)."""
+    if chunk.type != pa.string() or chunk.null_count:
+        return True
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+    if offsets.size < 2 or offsets[-1] == offsets[0]:
+        return False  # no text, or only empty ones
+    data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = ends > starts
+    first, last = data[starts[filled]], data[ends[filled] - 1]
+    return bool(((first < 0x21) | (first > 0x7E) | (last < 0x21) | (last > 0x7E)).any())
 
 
 def _arrow_of(cursor: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:

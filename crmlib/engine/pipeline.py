@@ -44,6 +44,10 @@ class Backend(Protocol):
     def release(self, name: str) -> None:
         """Forget table ``name``: its memory may go."""
 
+    def unpadded(self, names) -> set:
+        """Those columns of ``raw`` among ``names`` known to hold no text with surrounding white
+        space (the SQL then reads them as they are); an empty set is always right."""
+
     def close(self) -> None:
         """Release the engine's tables."""
 
@@ -132,7 +136,9 @@ def classify(db: Backend, export: Export, columns: dict | None = None, dayfirst:
         resolve_columns(shape, columns, TRANSACTION_ALIASES, ("amount",), path)  # raises, naming it
     amount_from = "amount" if "amount" in mapping else "unit_price"
     as_of = pd.Timestamp(as_of_date) if as_of_date not in (None, "") else None
+    plain_text = [mapping[name] for name in mapping if name not in rules.LOOKUPS]
     plan = rules.Plan(mapping=mapping, original=tuple(export.headers), amount_from=amount_from,
+                      unpadded=frozenset(db.unpadded(plain_text)),
                       as_of_next=as_of + pd.Timedelta(days=1) if as_of is not None else None,
                       returns_policy=returns_policy, cancel_order_prefix=cancel_order_prefix,
                       reject_duplicates=reject_duplicates, reject_zero_amounts=reject_zero_amounts)

@@ -73,6 +73,7 @@ class Plan:
     cancel_order_prefix: str | None
     reject_duplicates: bool
     reject_zero_amounts: bool
+    unpadded: frozenset = frozenset()  # headers whose texts need no stripping (the backend checked)
 
 
 def _c(name: str) -> str:
@@ -86,8 +87,8 @@ def classified_sql(plan: Plan) -> str:
     columns :func:`kept_sql`, :func:`rejected_sql` and :func:`unusable_sql` read."""
     m = plan.mapping
     lookups = looked_up(plan)
-    texts = "".join(f", {stripped(source)} AS {_c('t_' + name)}" for name, source in m.items()
-                    if name not in lookups)
+    texts = "".join(f", {quote(source) if source in plan.unpadded else stripped(source)} AS {_c('t_' + name)}"
+                    for name, source in m.items() if name not in lookups)
     t = {name: f"s.{_c('t_' + name)}" for name in m if name not in lookups}
     raw = {name: f"s.{quote(m[name])}" for name in lookups}
     joins = [f"LEFT JOIN date_map AS d ON d.text = {raw['date']}",

@@ -84,6 +84,9 @@ class SparkBackend:
         self.spark.catalog.dropTempView(name)
         self._views.remove(name)
 
+    def unpadded(self, names) -> set:
+        return set()  # checking would be one more pass over the data: the SQL strips every text
+
     def close(self) -> None:
         for name in self._views:
             self.spark.catalog.dropTempView(name)
