@@ -154,6 +154,12 @@ def test_clv_totals_and_segments(run):
     assert clv["by_rfm_segment"] is None          # notebook 02 did not run in this run
 
 
+def test_the_value_by_cluster_table_names_its_column_cluster(run):
+    _, folder = run
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert '<th class="txt">Cluster</th>' in page and '<th class="txt">Segment</th>' not in page
+
+
 def test_model_comparison_and_extra_models(run):
     """Issue 13: every fitted model in results.json, the scorecard and the CLV model it chose."""
     results, _ = run
