@@ -190,11 +190,11 @@ class Distinct:
         """``found``: the columns ``text`` and ``stripped`` of :func:`rules.distinct_sql`."""
         self.texts = found.column("text")
         stripped = found.column("stripped")
+        as_objects = pd.Series(stripped.to_numpy(zero_copy_only=False), dtype=object)
         if pc.all(pc.equal(self.texts, stripped)).as_py() is not False:  # nothing to strip: distinct already
-            self.codes = np.arange(len(stripped), dtype=np.int64)
-            self.stripped = pd.Series(stripped.to_numpy(zero_copy_only=False), dtype=object)
+            self.codes, self.stripped = np.arange(len(as_objects), dtype=np.int64), as_objects
         else:
-            self.codes, uniques = pd.factorize(pd.Series(stripped.to_numpy(zero_copy_only=False), dtype=object))
+            self.codes, uniques = pd.factorize(as_objects)
             self.stripped = pd.Series(uniques, dtype=object)
 
     def lookup(self, **columns: pa.Array) -> pa.Table:
