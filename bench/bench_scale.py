@@ -33,11 +33,14 @@ OPTIONS = dict(dayfirst=True, decimal=",", as_of_date="2024-12-31")
 
 
 def export(size: str) -> Path:
-    """The generated export of ``size`` (written once, reused by later runs)."""
+    """The generated export of ``size`` (written once, reused by later runs).
+
+    Written by a child process: the measurements fork this one, and a child's peak RSS
+    would count the memory the generator left behind here."""
     path = DATA_DIR / f"export_{size}.csv"
     if not path.exists():
         lines, customers = SIZES[size]
-        write_export(path, customers=customers, lines=lines)
+        measure(write_export, path, customers=customers, lines=lines, after=lambda _: None)
     return path
 
 

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, exprel, gammaln, polygamma, xlogy
 
-from crmlib.ltv import _hyp2f1_series as series
 from crmlib.ltv._base import RepeatPurchaseModel, coerce_rfm, output_like
+from crmlib.ltv._fit import check_budget
+from crmlib.ltv._pareto_nbd_rows import sum_terms
 
 _CHUNK = 1 << 16  # rows per block: blocks small enough to reuse memory between calls
 
@@ -59,89 +60,20 @@ def _prepare(x, t_x, T, w) -> _PNData:
                    total_weight=float(w.sum()))
 
 
-def _log_term(t, x, theta, group_x, bounds, kind: str, order: int):
-    """One of the two terms of the bracketed likelihood, in logs, with derivatives.
-
-    ``kind="K"``: log[(r+x)/c E(t) K(z_t)]; ``kind="H"``: log[(s/c) E(t) H(z_t)], with
-    E(t) = (alpha+t)^-(r+x) (beta+t)^-s. Rows are grouped by frequency (``group_x``,
-    ``bounds``). Returns (value, gradient (n x 4), unique second derivatives (n x 10,
-    order of ``_PAIRS``)) with respect to theta = (r, alpha, s, beta).
-    """
-    r, alpha, s, beta = theta
-    c_group = r + s + group_x
-    if alpha >= beta:
-        base = alpha + t
-        z = (alpha - beta) / base
-        b, b_on_r = (r + group_x + (kind == "K"), True)
-        with_factor = kind == "K"
-    else:
-        base = beta + t
-        z = (beta - alpha) / base
-        b, b_on_r = (np.full_like(group_x, s + (kind == "H")), False)
-        with_factor = kind == "H"
-    cols = series.evaluate_groups(z, bounds, b, c_group, b_on_r, order)
-    rx, c = r + x, r + s + x
-    log_at, log_bt = np.log(alpha + t), np.log(beta + t)
-    G = cols[:, 0]
-    value = np.log(G) - rx * log_at - s * log_bt
-    value += np.log(rx if kind == "K" else s) - np.log(c)
-    if with_factor:
-        value += np.log1p(-z)
-    if order == 0:
-        return value, None, None
-    inv_G = 1.0 / G
-    inv_c = 1.0 / c
-    inv_at, inv_bt = 1.0 / (alpha + t), 1.0 / base if alpha < beta else 1.0 / (beta + t)
-    L_r, L_s, G_z = cols[:, 1] * inv_G, cols[:, 2] * inv_G, cols[:, 6 if order == 2 else 3] * inv_G
-    L_z = G_z - 1.0 / (1.0 - z) if with_factor else G_z
-    # derivatives of z with respect to alpha and beta
-    if alpha >= beta:
-        z_a, z_b = (beta + t) * inv_at**2, -inv_at
-    else:
-        z_a, z_b = -inv_bt, (alpha + t) * inv_bt**2
-    grad = np.empty((t.size, 4), order="F")
-    grad[:, 0] = L_r - log_at - inv_c
-    grad[:, 1] = L_z * z_a - rx * inv_at
-    grad[:, 2] = L_s - log_bt - inv_c
-    grad[:, 3] = L_z * z_b - s * inv_bt
-    if kind == "K":
-        grad[:, 0] += 1.0 / rx
-    else:
-        grad[:, 2] += 1.0 / s
-    if order == 1:
-        return value, grad, None
-    L_zz = cols[:, 9] * inv_G - G_z**2
-    if with_factor:
-        L_zz -= 1.0 / (1.0 - z) ** 2
-    L_rz = cols[:, 7] * inv_G - L_r * G_z
-    L_sz = cols[:, 8] * inv_G - L_s * G_z
-    inv_c2 = inv_c**2
-    hess = np.empty((t.size, 10), order="F")
-    hess[:, 0] = cols[:, 3] * inv_G - L_r**2 + inv_c2
-    hess[:, 1] = L_rz * z_a - inv_at
-    hess[:, 2] = cols[:, 4] * inv_G - L_r * L_s + inv_c2
-    hess[:, 3] = L_rz * z_b
-    hess[:, 5] = L_sz * z_a
-    hess[:, 7] = cols[:, 5] * inv_G - L_s**2 + inv_c2
-    hess[:, 8] = L_sz * z_b - inv_bt
-    if alpha >= beta:  # z_aa = -2 (beta+t)/(alpha+t)^3, z_ab = 1/(alpha+t)^2, z_bb = 0
-        hess[:, 4] = L_zz * z_a**2 + L_z * (-2.0 * z_a * inv_at)
-        hess[:, 6] = L_zz * z_a * z_b + L_z * inv_at**2
-        hess[:, 9] = L_zz * z_b**2
-    else:  # z_aa = 0, z_ab = 1/(beta+t)^2, z_bb = -2 (alpha+t)/(beta+t)^3
-        hess[:, 4] = L_zz * z_a**2
-        hess[:, 6] = L_zz * z_a * z_b + L_z * inv_bt**2
-        hess[:, 9] = L_zz * z_b**2 + L_z * (-2.0 * z_b * inv_bt)
-    hess[:, 4] += rx * inv_at**2
-    hess[:, 9] += s * inv_bt**2
-    if kind == "K":
-        hess[:, 0] -= 1.0 / rx**2
-    else:
-        hess[:, 7] -= 1.0 / s**2
-    return value, grad, hess
+def _row_terms(theta, x, t_x, T):
+    """u1 = log[(r+x)/c E(T) K(z_T)] and u2 = log[(s/c) E(t_x) H(z_tx)] per row; rows must
+    be sorted by frequency x."""
+    u1, u2 = np.empty(x.size), np.empty(x.size)
+    for start in range(0, x.size, _CHUNK):
+        check_budget()
+        rows = slice(start, start + _CHUNK)
+        _, chunk_bounds = _groups(x[rows])
+        sum_terms(np.asarray(theta, float), x[rows], t_x[rows], T[rows], np.ones(x[rows].size),
+                  chunk_bounds, 0, u1[rows], u2[rows], np.zeros(4), np.zeros((4, 4)))
+    return u1, u2
 
 
-# (i, j) of the ten unique Hessian entries, row-major upper triangle
+# (i, j) of the ten unique Hessian entries of the constant part, row-major upper triangle
 _PAIRS = [(0, 0), (0, 1), (0, 2), (0, 3), (1, 1), (1, 2), (1, 3), (2, 2), (2, 3), (3, 3)]
 
 
@@ -150,37 +82,6 @@ def _unpack(hess_sum: np.ndarray) -> np.ndarray:
     for value, (i, j) in zip(hess_sum, _PAIRS):
         H[i, j] = H[j, i] = value
     return H
-
-
-def _row_terms(theta, x, t_x, T, order, groups=None):
-    """u1 = log[(r+x)/c E(T) K(z_T)] and u2 = log[(s/c) E(t_x) H(z_tx)] per row.
-
-    Rows must be sorted by frequency x (``groups``: its distinct values and run bounds,
-    computed when not given). Returns (u1, u2, grad u1, grad u2, hess u1, hess u2);
-    derivative parts are None below the requested order.
-    """
-    n = x.size
-    group_x, bounds = _groups(x) if groups is None else groups
-    u1, g1, h1 = _log_term(T, x, theta, group_x, bounds, "K", order)
-    # at t_x: customers without repeat purchases all have t_x = 0, so one evaluation
-    n_zero = int(bounds[1]) if group_x[0] == 0 else 0
-    if n_zero == 0:
-        u2, g2, h2 = _log_term(t_x, x, theta, group_x, bounds, "H", order)
-        return u1, u2, g1, g2, h1, h2
-    zero_part = _log_term(np.zeros(1), np.zeros(1), theta, np.zeros(1), np.array([0, 1]),
-                          "H", order)
-    shapes = [(n,), (n, 4), (n, 10)][: order + 1]
-    parts = [np.empty(shape, order="F") for shape in shapes]
-    for target, part in zip(parts, zero_part):
-        target[:n_zero] = part
-    if n_zero < n:
-        pos = slice(n_zero, n)
-        pos_part = _log_term(t_x[pos], x[pos], theta, group_x[1:], bounds[1:] - n_zero,
-                             "H", order)
-        for target, part in zip(parts, pos_part):
-            target[pos] = part
-    u2, g2, h2 = parts + [None] * (3 - len(parts))
-    return u1, u2, g1, g2, h1, h2
 
 
 def pareto_nbd_loglik(theta, d: _PNData, order: int = 0):
@@ -195,28 +96,19 @@ def pareto_nbd_loglik(theta, d: _PNData, order: int = 0):
                      W * r / alpha, W * np.log(beta), W * s / beta])
     hess = np.array([wx @ polygamma(1, r + gx) - W * polygamma(1, r), W / alpha, 0.0, 0.0,
                      -W * r / alpha**2, 0.0, 0.0, 0.0, W / beta, -W * s / beta**2])
-    outer = np.zeros((4, 4))
-    for start, stop, chunk_x, chunk_bounds in d.chunks:
+    grad_terms, hess_terms = np.zeros(4), np.zeros((4, 4))
+    u1, u2 = np.empty(_CHUNK), np.empty(_CHUNK)
+    theta = np.asarray(theta, float)
+    for start, stop, _, chunk_bounds in d.chunks:
+        check_budget()
         rows = slice(start, stop)
-        w = d.w[rows]
-        u1, u2, g1, g2, h1, h2 = _row_terms(theta, d.x[rows], d.t_x[rows], d.T[rows], order,
-                                                (chunk_x, chunk_bounds))
-        m = np.logaddexp(u1, u2)
-        value += w @ m
-        if order == 0:
-            continue
-        w1 = np.exp(u1 - m)
-        ww1, ww2 = w * w1, w * (1.0 - w1)
-        grad += ww1 @ g1 + ww2 @ g2
-        if order == 2:
-            hess += ww1 @ h1 + ww2 @ h2
-            delta = g1 - g2
-            outer += (delta * (ww1 * (1.0 - w1))[:, None]).T @ delta
+        value += sum_terms(theta, d.x[rows], d.t_x[rows], d.T[rows], d.w[rows], chunk_bounds, order,
+                           u1, u2, grad_terms, hess_terms)
     if order == 0:
         return float(value), None, None
     if order == 1:
-        return float(value), grad, None
-    return float(value), grad, _unpack(hess) + outer
+        return float(value), grad + grad_terms, None
+    return float(value), grad + grad_terms, _unpack(hess) + hess_terms
 
 
 class ParetoNBDModel(RepeatPurchaseModel):
@@ -252,7 +144,7 @@ class ParetoNBDModel(RepeatPurchaseModel):
         T_given = T_
         order = np.argsort(x, kind="stable")
         x, t_x, T_ = x[order], t_x[order], T_[order]
-        u1, u2, *_ = _row_terms(theta, x, t_x, T_, 0)
+        u1, u2 = _row_terms(theta, x, t_x, T_)
         r, alpha, s, beta = theta
         log_e = -(r + x) * np.log(alpha + T_) - s * np.log(beta + T_)
         out = np.empty_like(T_)
