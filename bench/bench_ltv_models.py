@@ -14,7 +14,7 @@ Ratios are fit CPU seconds / BG/NBD fit CPU seconds (target: within 3). Pareto/N
 timed against the plain Pareto/NBD (its own model without covariates) twice: on ``--n`` customers
 of the published CDNOW Pareto/NBD regime (r 0.55, alpha 10.58, s 0.61, beta 11.67) across the
 channels, and on ``--pareto-n`` customers (default: as many) of the two-regime mixture with heavy
-buyers, where the likelihood's hypergeometric series need thousands of terms; both against BG/NBD
+buyers, where the likelihood's hypergeometric series need hundreds of terms; both against BG/NBD
 (a smaller mixture's seconds are scaled to ``--n`` customers) and against the plain Pareto/NBD.
 Usage: python bench/bench_ltv_models.py [--n 1000000] [--out bench/results/ltv_models.json]
 """
@@ -116,6 +116,8 @@ def main() -> None:
 
     small, small_dummies = customer_base(args.pareto_n, 6, PARETO_REGIMES, ("alpha", "beta"),
                                          simulate_pareto_nbd)
+    # the first Pareto/NBD fit of a process loads its compiled likelihood (Numba's cache): timed apart
+    _, load_s = timed(lambda: ParetoNBDModel().fit(small.iloc[:2_000]))
     pn, pn_s = timed(lambda: ParetoNBDModel().fit(small))
     pnc, pnc_s = timed(lambda: ParetoNBDCovariateModel().fit(small, covariates=small_dummies))
     del small, small_dummies
@@ -138,6 +140,7 @@ def main() -> None:
                  "channels": len(CHANNELS), "repeat_amounts": int(amounts.size),
                  "bgbb_opportunities": 8, "pareto_customers": args.pareto_n},
         "reference_bgnbd_fit_seconds": bg_s, "seconds_are": "CPU seconds of the process",
+        "pareto_nbd_first_fit_of_process_seconds": load_s,
         "fits": {
             "mbgnbd": bar(mbg_s, bg_s, per_bg, mixture, converged=mbg.converged_),
             "bgnbd_covariates": bar(cov_s, bg_s, per_bg, mixture + " (channel dummies)", converged=cov.converged_,
@@ -165,8 +168,10 @@ def main() -> None:
                        f"takes {cdnow['ratio_to_plain_pareto_nbd']}x / {heavy['ratio_to_plain_pareto_nbd']}x that plain "
                        f"fit, which is itself {round(pn_big_s / bg_s, 2)}x / {round(pn_s * to_n / bg_s, 2)}x "
                        "BG/NBD's (the Pareto/NBD likelihood's hypergeometric series), on the CDNOW regime / the heavy-buyer "
-                       f"mixture: {cdnow['ratio']}x / {heavy['ratio']}x BG/NBD, so the 3x bar is not met for it. "
-                       "CPU seconds, single process.")
+                       f"mixture: {cdnow['ratio']}x / {heavy['ratio']}x BG/NBD (target 3x: "
+                       f"{'met' if cdnow['pass'] and heavy['pass'] else 'not met'}). "
+                       f"CPU seconds, single process; the process's first Pareto/NBD fit (2,000 customers, "
+                       f"loading the compiled likelihood) took {load_s} s and is not in these figures.")
     print(payload)
     write_json(args.out, payload)
 
